@@ -101,7 +101,11 @@ type Config struct {
 	// Env is the environment every task starts from: the process environment,
 	// then env files, then the global env key, as KEY=VALUE pairs.
 	Env   []string
-	Tasks map[string]*Task
+	// WatchDefaults is the top-level watch block: debounce, changes_needed
+	// and ignore for every task's watch block (Paths empty), with the
+	// spec's defaults where it is silent.
+	WatchDefaults Watch
+	Tasks         map[string]*Task
 	Names []string // task names, sorted
 }
 
