@@ -100,13 +100,13 @@ type Config struct {
 	Interval time.Duration // supervision period
 	// Env is the environment every task starts from: the process environment,
 	// then env files, then the global env key, as KEY=VALUE pairs.
-	Env   []string
+	Env []string
 	// WatchDefaults is the top-level watch block: debounce, changes_needed
 	// and ignore for every task's watch block (Paths empty), with the
 	// spec's defaults where it is silent.
 	WatchDefaults Watch
 	Tasks         map[string]*Task
-	Names []string // task names, sorted
+	Names         []string // task names, sorted
 }
 
 // Defaults that the spec fixes.
