@@ -1,0 +1,23 @@
+package guard
+
+import (
+	"github.com/procman/procman/runner/proc"
+	"golang.org/x/sys/unix"
+)
+
+// sZomb is p_stat of a zombie in <sys/proc.h>.
+const sZomb = 5
+
+// alive reports whether group pgid has a member that is not a zombie.
+func alive(pgid int) bool {
+	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pgrp", pgid)
+	if err != nil {
+		return proc.Exists(pgid)
+	}
+	for _, kp := range kps {
+		if kp.Proc.P_stat != sZomb {
+			return true
+		}
+	}
+	return false
+}
