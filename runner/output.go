@@ -1,0 +1,190 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+)
+
+// maxLine is the longest piece of a line written as one prefixed line; a
+// longer line is cut into pieces of this size, never dropped.
+const maxLine = 64 * 1024
+
+// OutputOptions say how task output is shown.
+type OutputOptions struct {
+	Color      bool  // colour the prefixes
+	NoPrefix   bool  // print lines bare
+	Timestamps bool  // put a wall-clock time before every line
+	Level      Level // the least important procman message shown
+	Now        func() time.Time
+}
+
+// Output multiplexes the output of many tasks onto procman's stdout and
+// stderr as "NAME | line". Each write holds whole lines only, so lines from
+// different tasks never mix.
+type Output struct {
+	mu     sync.Mutex // serialises writes to stdout and stderr
+	stdout io.Writer
+	stderr io.Writer
+	opts   OutputOptions
+
+	pmu      sync.RWMutex      // guards prefixes and width
+	prefixes map[string][]byte // "name   | " per task, coloured
+	width    int               // names are padded to this width
+}
+
+// palette holds the task colours, handed out in name order.
+var palette = []color.Attribute{
+	color.FgCyan, color.FgYellow, color.FgGreen, color.FgMagenta, color.FgBlue,
+	color.FgHiCyan, color.FgHiYellow, color.FgHiGreen, color.FgHiMagenta, color.FgHiBlue,
+}
+
+// NewOutput returns an Output writing to stdout and stderr.
+func NewOutput(stdout, stderr io.Writer, opts OutputOptions) *Output {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	o := &Output{stdout: stdout, stderr: stderr, opts: opts}
+	o.SetNames(nil)
+	return o
+}
+
+// SetNames fixes the prefix of every task in this run: names padded to the
+// longest (and to "procman"), colours stable by sorted name.
+func (o *Output) SetNames(names []string) {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	width := len("procman")
+	for _, n := range sorted {
+		width = max(width, len(n))
+	}
+	prefixes := make(map[string][]byte, len(sorted)+1)
+	for i, n := range sorted {
+		prefixes[n] = o.makePrefix(n, width, palette[i%len(palette)])
+	}
+	prefixes["procman"] = o.makePrefix("procman", width, color.Bold)
+	o.pmu.Lock()
+	o.prefixes, o.width = prefixes, width
+	o.pmu.Unlock()
+}
+
+func (o *Output) makePrefix(name string, width int, attr color.Attribute) []byte {
+	if o.opts.NoPrefix {
+		return nil
+	}
+	p := name + strings.Repeat(" ", width-len(name)) + " | "
+	if o.opts.Color {
+		c := color.New(attr)
+		c.EnableColor()
+		p = c.Sprint(name+strings.Repeat(" ", width-len(name))+" |") + " "
+	}
+	return []byte(p)
+}
+
+// prefix returns the prefix for name, making one for a name SetNames did
+// not know.
+func (o *Output) prefix(name string) []byte {
+	o.pmu.RLock()
+	p, ok := o.prefixes[name]
+	w := o.width
+	o.pmu.RUnlock()
+	if ok {
+		return p
+	}
+	return o.makePrefix(name, max(w, len(name)), color.Reset)
+}
+
+// stamp returns the timestamp put before each line, or nil.
+func (o *Output) stamp() []byte {
+	if !o.opts.Timestamps {
+		return nil
+	}
+	return o.opts.Now().AppendFormat(nil, "15:04:05.000 ")
+}
+
+// write writes b, which holds whole lines, to the chosen stream at once.
+func (o *Output) write(toErr bool, b []byte) {
+	w := o.stdout
+	if toErr {
+		w = o.stderr
+	}
+	o.mu.Lock()
+	_, _ = w.Write(b) // a closed terminal must not stop the tasks
+	o.mu.Unlock()
+}
+
+// Copy reads r until EOF or error and writes every line to stdout (or
+// stderr when toErr), prefixed with name. Lines over 64 KiB are cut into
+// pieces; a last line without a newline is written with one. onLine, when
+// not nil, sees each line (without its newline) before it is written.
+func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte)) {
+	pre := o.prefix(name)
+	buf := make([]byte, maxLine)
+	var out []byte
+	n := 0 // bytes of buf holding an unfinished line
+	for {
+		m, err := r.Read(buf[n:])
+		n += m
+		// Everything up to the last newline goes out in one write; a full
+		// buffer without a newline goes out as one piece.
+		end := bytes.LastIndexByte(buf[:n], '\n') + 1
+		if end == 0 && (n == len(buf) || (err != nil && n > 0)) {
+			end = n
+		}
+		if end > 0 {
+			out = o.appendLines(out[:0], pre, buf[:end], onLine)
+			o.write(toErr, out)
+			n = copy(buf, buf[end:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// appendLines appends the lines of chunk to out, each with the prefix (and
+// timestamp) and a newline.
+func (o *Output) appendLines(out, pre, chunk []byte, onLine func([]byte)) []byte {
+	ts := o.stamp()
+	for len(chunk) > 0 {
+		line := chunk
+		rest := []byte(nil)
+		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+			line, rest = chunk[:i], chunk[i+1:]
+		}
+		if onLine != nil {
+			onLine(line)
+		}
+		out = append(out, ts...)
+		out = append(out, pre...)
+		out = append(out, line...)
+		out = append(out, '\n')
+		chunk = rest
+	}
+	return out
+}
+
+// Logf writes one procman message to stderr as "procman | message" when
+// level is at least the configured level.
+func (o *Output) Logf(level Level, format string, args ...any) {
+	if level < o.opts.Level {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	var out []byte
+	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil)
+	o.write(true, out)
+}
+
+// Printf writes one procman message to stdout, prefixed like Logf but
+// regardless of the level: for output the user asked for, such as a plan.
+func (o *Output) Printf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	o.write(false, o.appendLines(nil, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil))
+}

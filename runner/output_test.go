@@ -1,0 +1,160 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writers of a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestOutput_PrefixesAndPads(t *testing.T) {
+	var stdout, stderr syncBuffer
+	o := NewOutput(&stdout, &stderr, OutputOptions{})
+	o.SetNames([]string{"web", "database-migrate"})
+	o.Copy("web", false, strings.NewReader("hello\nworld\n"), nil)
+	o.Copy("database-migrate", true, strings.NewReader("oops\nno newline"), nil)
+	o.Logf(Info, "started")
+	wantOut := "web              | hello\nweb              | world\n"
+	if got := stdout.String(); got != wantOut {
+		t.Errorf("stdout:\n%q\nwant\n%q", got, wantOut)
+	}
+	wantErr := "database-migrate | oops\ndatabase-migrate | no newline\nprocman          | started\n"
+	if got := stderr.String(); got != wantErr {
+		t.Errorf("stderr:\n%q\nwant\n%q", got, wantErr)
+	}
+}
+
+func TestOutput_Options(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+	tests := []struct {
+		name string
+		opts OutputOptions
+		want string
+	}{
+		{"no prefix", OutputOptions{NoPrefix: true}, "a\n"},
+		{"timestamps", OutputOptions{Timestamps: true, Now: func() time.Time { return at }}, "03:04:05.006 web     | a\n"},
+		{"color", OutputOptions{Color: true}, "\x1b[36mweb     |\x1b[0m a\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			o := NewOutput(&out, io.Discard, tc.opts)
+			o.SetNames([]string{"web"})
+			o.Copy("web", false, strings.NewReader("a\n"), nil)
+			if got := out.String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOutput_LevelFiltersProcmanMessages(t *testing.T) {
+	var errs syncBuffer
+	o := NewOutput(io.Discard, &errs, OutputOptions{Level: Warn})
+	o.Logf(Info, "hidden")
+	o.Logf(Warn, "shown")
+	if got, want := errs.String(), "procman | shown\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestOutput_LongLineCutIntoPiecesNeverDropped(t *testing.T) {
+	var out syncBuffer
+	o := NewOutput(&out, io.Discard, OutputOptions{})
+	o.SetNames([]string{"x"})
+	line := strings.Repeat("abcdefgh", 3*1024*1024/8) // 3 MiB, no newline
+	o.Copy("x", false, strings.NewReader(line), nil)
+	var joined strings.Builder
+	pieces := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for _, p := range pieces {
+		rest, ok := strings.CutPrefix(p, "x       | ")
+		if !ok {
+			t.Fatalf("piece without prefix: %.40q", p)
+		}
+		if len(rest) > maxLine {
+			t.Fatalf("piece of %d bytes, want <= %d", len(rest), maxLine)
+		}
+		joined.WriteString(rest)
+	}
+	if joined.String() != line {
+		t.Fatalf("joined pieces: %d bytes, want the %d-byte line", joined.Len(), len(line))
+	}
+	if len(pieces) != 48 {
+		t.Errorf("%d pieces, want 48 of 64 KiB", len(pieces))
+	}
+}
+
+func TestOutput_ConcurrentTasksNeverMixWithinALine(t *testing.T) {
+	var out syncBuffer
+	o := NewOutput(&out, io.Discard, OutputOptions{})
+	o.SetNames([]string{"a", "b"})
+	const n = 20000
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b"} {
+		pr, pw := io.Pipe()
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				fmt.Fprintf(pw, "%s-line-%d-%s\n", name, i, strings.Repeat(name, i%50))
+			}
+			pw.Close()
+		}()
+		go func() { defer wg.Done(); o.Copy(name, false, pr, nil) }()
+	}
+	wg.Wait()
+	next := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		name := l[:1]
+		i := next[name]
+		want := fmt.Sprintf("%s       | %s-line-%d-%s", name, name, i, strings.Repeat(name, i%50))
+		if l != want {
+			t.Fatalf("line %q, want %q", l, want)
+		}
+		next[name]++
+	}
+	if next["a"] != n || next["b"] != n {
+		t.Errorf("got %d and %d lines, want %d each", next["a"], next["b"], n)
+	}
+}
+
+func TestOutput_OnLineSeesEveryLine(t *testing.T) {
+	o := NewOutput(io.Discard, io.Discard, OutputOptions{})
+	var seen []string
+	o.Copy("x", false, strings.NewReader("one\ntwo\nthree"), func(b []byte) { seen = append(seen, string(b)) })
+	if got := strings.Join(seen, ","); got != "one,two,three" {
+		t.Errorf("onLine saw %q", got)
+	}
+}
+
+func BenchmarkOutputCopy(b *testing.B) {
+	line := "2026-11-26T05:28:33Z INFO request handled path=/api/items status=200 dur=1.2ms\n"
+	chunk := strings.Repeat(line, 64*1024/len(line))
+	o := NewOutput(io.Discard, io.Discard, OutputOptions{})
+	o.SetNames([]string{"web"})
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		o.Copy("web", false, strings.NewReader(chunk), nil)
+	}
+}

@@ -1,0 +1,204 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/procman/procman/runner/proc"
+)
+
+// drainWait bounds how long procman waits for a task's output pipes to close
+// after its whole process group is gone: a process that left the group (a
+// new session) may hold them forever.
+const drainWait = 500 * time.Millisecond
+
+// spec is everything needed to start one process group.
+type spec struct {
+	name        string
+	argv        []string
+	dir         string
+	env         []string
+	stopSignal  syscall.Signal
+	stopTimeout time.Duration
+	onLine      func([]byte) // sees every output line; nil for none
+}
+
+// process is one started process group: its leader, its output copiers and
+// the cleanup of what the leader leaves behind.
+type process struct {
+	spec
+	cmd         *exec.Cmd
+	pgid        int
+	leaderStart uint64
+	started     time.Time
+	exited      chan struct{} // closed when the leader has been reaped
+	done        chan struct{} // closed when the group is gone and output drained
+	code        int           // exit code, 128+N for signal N; valid after exited
+	stopOnce    sync.Once
+}
+
+// start launches s as the leader of a new process group, stdin from
+// /dev/null, stdout and stderr copied to out line by line.
+func start(s spec, out *Output, now time.Time) (*process, error) {
+	if len(s.argv) == 0 {
+		return nil, errors.New("empty command")
+	}
+	cmd := exec.Command(s.argv[0], s.argv[1:]...)
+	cmd.Dir = s.dir
+	cmd.Env = s.env
+	cmd.SysProcAttr = proc.Attr()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, err
+	}
+	p := &process{
+		spec:    s,
+		cmd:     cmd,
+		pgid:    cmd.Process.Pid,
+		started: now,
+		exited:  make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	p.leaderStart, _ = proc.StartTime(p.pgid)
+	var copiers sync.WaitGroup
+	copiers.Add(2)
+	go func() { defer copiers.Done(); out.Copy(s.name, false, outR, s.onLine) }()
+	go func() { defer copiers.Done(); out.Copy(s.name, true, errR, s.onLine) }()
+	go p.reap(&copiers, outR, errR)
+	return p, nil
+}
+
+// reap waits for the leader, stops what is left of its group, and waits
+// (boundedly) for the output to drain.
+func (p *process) reap(copiers *sync.WaitGroup, pipes ...*os.File) {
+	err := p.cmd.Wait()
+	p.code = exitCode(p.cmd.ProcessState, err)
+	close(p.exited)
+	if proc.Exists(p.pgid) {
+		proc.Stop(p.pgid, p.stopSignal, p.stopTimeout)
+	}
+	drained := make(chan struct{})
+	go func() { copiers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drainWait):
+		for _, f := range pipes {
+			f.Close() // ends the copiers' reads
+		}
+		<-drained
+	}
+	for _, f := range pipes {
+		f.Close()
+	}
+	close(p.done)
+}
+
+// exitCode turns a finished process into a shell-style exit code.
+func exitCode(ps *os.ProcessState, err error) int {
+	if ps == nil {
+		if err != nil {
+			return 127
+		}
+		return 0
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// stop ends the process group: the stop signal, up to the stop timeout for
+// the leader and the group to exit, then SIGKILL. It returns when the group
+// is gone and the output drained, or ctx is done (then it SIGKILLs at once).
+func (p *process) stop(ctx context.Context) {
+	p.stopOnce.Do(func() {
+		select {
+		case <-p.exited:
+		default:
+			if ok, _ := proc.Signal(p.pgid, p.stopSignal); ok && p.stopSignal != syscall.SIGCONT {
+				_, _ = proc.Signal(p.pgid, syscall.SIGCONT)
+			}
+		}
+	})
+	timer := time.NewTimer(p.stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return
+	case <-p.exited:
+		// the reaper stops the rest of the group with the same sequence
+	case <-timer.C:
+		p.kill()
+	case <-ctx.Done():
+		p.kill()
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		p.kill()
+		<-p.done
+	}
+}
+
+// kill SIGKILLs the whole group at once.
+func (p *process) kill() {
+	_, _ = proc.Signal(p.pgid, syscall.SIGKILL)
+}
+
+// describe says how the process ended, for logs.
+func describe(code int) string {
+	if code > 128 && code < 128+65 {
+		if name := signalName(syscall.Signal(code - 128)); name != "" {
+			return fmt.Sprintf("killed by %s", name)
+		}
+	}
+	return fmt.Sprintf("exited with code %d", code)
+}
+
+// signalName returns "SIGTERM" style names for common signals.
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	case syscall.SIGPIPE:
+		return "SIGPIPE"
+	}
+	return ""
+}

@@ -1,0 +1,362 @@
+// Package runner starts, supervises and stops the tasks of a loaded config,
+// and multiplexes their output. It never reads YAML.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/procman/procman/tasks"
+)
+
+// ExitError is a task that failed: procman exits with Code.
+type ExitError struct {
+	Task string
+	Code int
+}
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("%s %s", e.Task, describe(e.Code))
+}
+
+// ErrDepFailed marks a task that did not run because a dependency failed.
+var ErrDepFailed = errors.New("a dependency failed")
+
+// Guard is told about every process group procman starts and stops, so that
+// the groups can be stopped even when procman itself is killed.
+type Guard interface {
+	Add(name string, pgid int, leaderStart uint64, sig syscall.Signal, timeout time.Duration) error
+	Remove(pgid int) error
+}
+
+// Options configure a Runner.
+type Options struct {
+	Out       *Output
+	Force     bool     // run once tasks even when up to date
+	Args      []string // appended to the command of the (single) target
+	Supervise bool     // keep services up until ctx is done (up, watch)
+	RunID     string   // given to every child as PROCMAN_RUN_ID
+	Clock     Clock    // nil: the wall clock
+	Guard     Guard    // nil: none
+	// Kill, when cancelled during a stop, makes procman SIGKILL every group
+	// at once (a second Ctrl-C). nil: never.
+	Kill context.Context
+}
+
+// Runner runs a task graph.
+type Runner struct {
+	cfg   *tasks.Config
+	opts  Options
+	out   *Output
+	clock Clock
+
+	nodes    map[string]*node
+	order    []string      // the plan: deps before dependents
+	stopping chan struct{} // closed when the run is ending
+	stopOnce sync.Once
+	kill     context.Context // cancelled: stop without grace
+	failures chan error // a service marked failed, a dependency failed
+}
+
+// New returns a Runner for cfg.
+func New(cfg *tasks.Config, opts Options) *Runner {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Kill == nil {
+		opts.Kill = context.Background()
+	}
+	return &Runner{
+		cfg: cfg, opts: opts, out: opts.Out, clock: opts.Clock,
+		nodes:    map[string]*node{},
+		stopping: make(chan struct{}),
+		kill:     opts.Kill,
+		failures: make(chan error, 1),
+	}
+}
+
+// Run runs targets after their deps. Without Supervise it returns when the
+// targets have finished (a service target is supervised until ctx is done).
+// With Supervise it returns when ctx is done, a service is marked failed, a
+// dependency failed, or nothing is left running. Every process is stopped,
+// in reverse dependency order, before it returns.
+func (r *Runner) Run(ctx context.Context, targets []string) error {
+	order, err := r.cfg.Plan(targets...)
+	if err != nil {
+		return err
+	}
+	r.order = order
+	for _, name := range order {
+		r.nodes[name] = newNode(r.cfg.Tasks[name])
+	}
+	for _, name := range order {
+		n := r.nodes[name]
+		for _, d := range n.t.Deps {
+			dn := r.nodes[d]
+			n.deps = append(n.deps, dn)
+			dn.dependents = append(dn.dependents, n)
+		}
+	}
+	supervise := r.opts.Supervise
+	for _, name := range targets {
+		if r.cfg.Tasks[name].Kind == tasks.Service {
+			supervise = true
+		}
+	}
+	for _, name := range order {
+		go r.runNode(ctx, r.nodes[name], r.isTarget(name, targets))
+	}
+	err = r.wait(ctx, targets, supervise)
+	r.stopAll()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+func (r *Runner) isTarget(name string, targets []string) bool {
+	for _, t := range targets {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}
+
+// wait returns when the run is over (see Run).
+func (r *Runner) wait(ctx context.Context, targets []string, supervise bool) error {
+	all := make(chan struct{})
+	go func() {
+		list := targets
+		if supervise {
+			list = r.order
+		}
+		for _, name := range list {
+			<-r.nodes[name].finished
+		}
+		close(all)
+	}()
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-r.failures:
+		return err
+	case <-all:
+	}
+	for _, name := range targets {
+		if err := r.nodes[name].err; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail ends the run with err (the first failure wins).
+func (r *Runner) fail(err error) {
+	select {
+	case r.failures <- err:
+	default:
+	}
+}
+
+// stopAll stops every node, each only after the nodes that depend on it.
+func (r *Runner) stopAll() {
+	r.stopOnce.Do(func() { close(r.stopping) })
+	var wg sync.WaitGroup
+	for _, name := range r.order {
+		n := r.nodes[name]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range n.dependents {
+				<-d.stopped
+			}
+			r.stopNode(n)
+		}()
+	}
+	wg.Wait()
+}
+
+// stopNode stops n's running process, if any, and marks n stopped.
+func (r *Runner) stopNode(n *node) {
+	defer close(n.stopped)
+	p := n.halt()
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	r.out.Logf(Info, "stopping %s", n.t.Name)
+	p.stop(r.kill)
+	r.out.Logf(Debug, "%s stopped (%s)", n.t.Name, describe(p.code))
+}
+
+// isStopping reports whether the run is ending.
+func (r *Runner) isStopping() bool {
+	select {
+	case <-r.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitDeps waits until every dep of n is ready. It returns an error when a
+// dep failed or the run is ending.
+func (r *Runner) waitDeps(n *node) error {
+	for _, d := range n.deps {
+		select {
+		case <-d.ready:
+		case <-d.finished:
+			select {
+			case <-d.ready:
+			default:
+				return ErrDepFailed
+			}
+		case <-r.stopping:
+			return context.Canceled
+		}
+	}
+	return nil
+}
+
+// runNode runs n once its deps are ready.
+func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
+	defer close(n.finished)
+	if err := r.waitDeps(n); err != nil {
+		n.err = err
+		return
+	}
+	if n.t.Kind == tasks.Service {
+		n.err = r.supervise(ctx, n)
+		if n.err != nil {
+			r.fail(n.err)
+		}
+		return
+	}
+	var args []string
+	if target {
+		args = r.opts.Args
+	}
+	n.err = r.runOnce(n, args)
+	if n.err == nil {
+		close(n.ready)
+		return
+	}
+	if !target && !errors.Is(n.err, context.Canceled) {
+		r.fail(n.err) // a dependency failed: end the run with its error
+	}
+}
+
+// runOnce runs a plain or once task to its end.
+func (r *Runner) runOnce(n *node, args []string) error {
+	cmd := n.t.Cmd
+	if len(args) > 0 {
+		cmd = cmd.WithArgs(args)
+	}
+	p, err := r.launch(n, cmd, nil)
+	if err != nil {
+		return err
+	}
+	<-p.done
+	r.forget(n, p)
+	if p.code != 0 {
+		if r.isStopping() {
+			return context.Canceled
+		}
+		r.out.Logf(Error, "%s %s", n.t.Name, describe(p.code))
+		return &ExitError{Task: n.t.Name, Code: p.code}
+	}
+	r.out.Logf(Debug, "%s finished", n.t.Name)
+	return nil
+}
+
+// launch starts cmd for n, unless the run is ending.
+func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*process, error) {
+	t := n.t
+	s := spec{
+		name:        t.Name,
+		argv:        cmd.Argv,
+		dir:         t.Dir,
+		env:         append(r.cfg.Environ(t), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
+		stopSignal:  t.StopSignal,
+		stopTimeout: t.StopTimeout,
+		onLine:      onLine,
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.halted {
+		return nil, context.Canceled
+	}
+	p, err := start(s, r.out, r.clock.Now())
+	if err != nil {
+		err = fmt.Errorf("start %q: %w", t.Name, err)
+		r.out.Logf(Error, "%v", err)
+		return nil, err
+	}
+	n.cur = p
+	if r.opts.Guard != nil {
+		if err := r.opts.Guard.Add(t.Name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
+			r.out.Logf(Warn, "guard: %v", err)
+		}
+	}
+	level := Debug
+	if t.Kind == tasks.Service {
+		level = Info
+	}
+	r.out.Logf(level, "%s started (pid %d)", t.Name, p.pgid)
+	return p, nil
+}
+
+// forget drops a finished process from n and from the guard.
+func (r *Runner) forget(n *node, p *process) {
+	n.mu.Lock()
+	if n.cur == p {
+		n.cur = nil
+	}
+	n.mu.Unlock()
+	if r.opts.Guard != nil {
+		_ = r.opts.Guard.Remove(p.pgid)
+	}
+}
+
+// node is one task of the plan while it runs.
+type node struct {
+	t          *tasks.Task
+	deps       []*node
+	dependents []*node
+	ready      chan struct{} // closed when dependents may start
+	finished   chan struct{} // closed when the task will not run again
+	stopped    chan struct{} // closed when stopAll is done with it
+	err        error         // why it failed; read after finished
+
+	mu      sync.Mutex
+	cur     *process      // the running process, if any
+	halted  bool          // the run is ending: start nothing more
+	restart chan struct{} // a watch asks for a restart now
+}
+
+func newNode(t *tasks.Task) *node {
+	return &node{
+		t:        t,
+		ready:    make(chan struct{}),
+		finished: make(chan struct{}),
+		stopped:  make(chan struct{}),
+		restart:  make(chan struct{}, 1),
+	}
+}
+
+// halt marks n so that nothing more starts, and returns the running process.
+func (n *node) halt() *process {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.halted = true
+	return n.cur
+}

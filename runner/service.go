@@ -1,0 +1,130 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/procman/procman/tasks"
+)
+
+// ErrServiceFailed marks a service whose restarts are used up.
+var ErrServiceFailed = errors.New("service failed")
+
+// ending is how one run of a service process ended.
+type ending struct {
+	code        int           // exit code, 128+N for signal N
+	failedStart bool          // it never became ready, or a check failed
+	uptime      time.Duration // how long it ran
+	requested   bool          // a watch asked for the restart: no backoff
+	stopping    bool          // the run is ending: do not restart
+}
+
+// supervise runs service n until the run ends or its restart policy gives
+// up. It returns an error only when the service is marked failed.
+func (r *Runner) supervise(ctx context.Context, n *node) error {
+	t := n.t
+	b := newBackoff(t)
+	var readyOnce sync.Once
+	markReady := func() { readyOnce.Do(func() { close(n.ready) }) }
+	for {
+		e := r.runService(n, markReady)
+		if e.stopping || r.isStopping() {
+			return nil
+		}
+		if e.requested {
+			continue
+		}
+		v, delay := b.next(e.code, e.failedStart, e.uptime)
+		switch v {
+		case finished:
+			r.out.Logf(Info, "%s will not be restarted (restart: %s)", t.Name, t.Restart)
+			return nil
+		case failed:
+			err := fmt.Errorf("%s: %w after %d restarts", t.Name, ErrServiceFailed, b.streak)
+			r.out.Logf(Error, "%s failed after %d restarts", t.Name, b.streak)
+			return err
+		}
+		r.out.Logf(Info, "%s restarting in %v (restart %d)", t.Name, delay, b.streak)
+		select {
+		case <-r.clock.After(delay):
+		case <-n.restart:
+		case <-r.stopping:
+			return nil
+		}
+	}
+}
+
+// runService starts service n once and waits until that process ends,
+// watching its readiness and its periodic health check.
+func (r *Runner) runService(n *node, markReady func()) ending {
+	t := n.t
+	lines := newLogProbe(t.Ready)
+	p, err := r.launch(n, t.Cmd, lines.hook())
+	if errors.Is(err, context.Canceled) {
+		return ending{stopping: true}
+	}
+	if err != nil {
+		return ending{code: 127, failedStart: true}
+	}
+	defer r.forget(n, p)
+	probe := r.probe(p, t, lines)
+	var ready bool
+	var tick <-chan time.Time
+	var failedCheck bool
+	for {
+		select {
+		case <-p.done:
+			e := ending{code: p.code, failedStart: !ready || failedCheck, uptime: r.clock.Now().Sub(p.started)}
+			if !r.isStopping() {
+				r.out.Logf(Info, "%s %s", t.Name, describe(p.code))
+			}
+			return e
+		case err := <-probe:
+			probe = nil
+			if err != nil {
+				r.out.Logf(Error, "%s: %v", t.Name, err)
+				failedCheck = true
+				go p.stop(r.kill)
+				continue
+			}
+			ready = true
+			if t.Ready != nil {
+				r.out.Logf(Info, "%s is ready", t.Name)
+			}
+			markReady()
+			tick = r.clock.After(r.cfg.Interval)
+		case <-tick:
+			tick = r.clock.After(r.cfg.Interval)
+			if err := r.check(p, t); err != nil {
+				r.out.Logf(Warn, "%s: health check failed: %v", t.Name, err)
+				failedCheck = true
+				go p.stop(r.kill)
+			}
+		case <-n.restart:
+			r.out.Logf(Info, "restarting %s", t.Name)
+			p.stop(r.kill)
+			<-p.done
+			return ending{requested: true}
+		case <-r.stopping:
+			<-p.done // stopAll stops it in dependency order
+			return ending{stopping: true}
+		}
+	}
+}
+
+// Restart asks service name to restart now, skipping the backoff. It
+// reports false when name is not a running service of this run.
+func (r *Runner) Restart(name string) bool {
+	n, ok := r.nodes[name]
+	if !ok || n.t.Kind != tasks.Service {
+		return false
+	}
+	select {
+	case n.restart <- struct{}{}:
+	default: // a restart is already pending
+	}
+	return true
+}
