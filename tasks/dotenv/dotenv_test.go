@@ -257,3 +257,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse parses the tricky file repeated to about 10,000 lines.
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("testdata/tricky.env")
+	if err != nil {
+		b.Fatal(err)
+	}
+	big := []byte(strings.Repeat(string(data), 200))
+	b.SetBytes(int64(len(big)))
+	for b.Loop() {
+		if _, err := Parse(".env", big, lookupEnv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
