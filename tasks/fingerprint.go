@@ -1,0 +1,96 @@
+package tasks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// SourceFiles returns the files that t's sources match, as sorted,
+// slash-separated paths relative to t.Dir, each once.
+func (t *Task) SourceFiles() ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, pat := range t.Sources {
+		files, err := globFiles(t.Dir, pat)
+		if err != nil {
+			return nil, fmt.Errorf("sources of %q: %w", t.Name, err)
+		}
+		for _, f := range files {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Fingerprint hashes the task's sources: the sorted list of matched files
+// (relative to Dir) and their contents (sha256, hex). No sources: "".
+// A symlink that leads nowhere counts by its target's name.
+func (t *Task) Fingerprint() (string, error) {
+	if len(t.Sources) == 0 {
+		return "", nil
+	}
+	files, err := t.SourceFiles()
+	if err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	h := sha256.New()
+	for _, rel := range files {
+		sum, err := fileSum(filepath.Join(t.Dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", fmt.Errorf("fingerprint %q: %w", t.Name, err)
+		}
+		fmt.Fprintf(h, "%s\x00%s\n", rel, sum)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fileSum returns the sha256 of the file's content, hex encoded.
+func fileSum(p string) (string, error) {
+	h := sha256.New()
+	f, err := os.Open(p)
+	if err != nil {
+		target, lerr := os.Readlink(p)
+		if lerr != nil {
+			return "", err
+		}
+		h.Write([]byte("symlink:" + target))
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// MissingGenerates returns the generates entries that do not exist: a
+// plain path that is neither file nor folder, or a glob that matches no
+// file. Entries come back as written.
+func (t *Task) MissingGenerates() []string {
+	var missing []string
+	for _, g := range t.Generates {
+		if !generated(t.Dir, g) {
+			missing = append(missing, g)
+		}
+	}
+	return missing
+}
+
+func generated(dir, pattern string) bool {
+	if !strings.ContainsAny(pattern, `*?[\`) {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(pattern)))
+		return err == nil
+	}
+	files, err := globFiles(dir, pattern)
+	return err == nil && len(files) > 0
+}
