@@ -1,0 +1,268 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Dir is the name of procman's folder beside the Procfile.
+const Dir = ".procman"
+
+// Names of the files in Dir.
+const (
+	stateFile      = "state.json"
+	tempFile       = "state.json.tmp" // only the state.lock holder writes it
+	stateLockFile  = "state.lock"
+	supervisorFile = "supervisor.lock"
+)
+
+// Store reads and writes the state of one project. Its methods are safe for
+// concurrent use, by goroutines and by processes. Set Logf and Now, if at
+// all, before the first call.
+type Store struct {
+	// Logf receives warnings: a corrupt state file moved aside, a failed
+	// background write. Nil discards them.
+	Logf func(format string, args ...any)
+	// Now is the clock for LastUpdated and the corrupt file's name. Nil
+	// means time.Now.
+	Now func() time.Time
+
+	dir     string       // the .procman folder
+	writeMu sync.Mutex   // one read-modify-write at a time in this process: flock is per open file, not per process
+	writes  atomic.Int64 // state files written, for tests
+
+	post poster // the background writer behind Post
+}
+
+// Open returns the store of the project in projectDir, creating its
+// .procman folder (mode 0700) when needed. projectDir must exist.
+func Open(projectDir string) (*Store, error) {
+	dir := filepath.Join(projectDir, Dir)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("open state: %s is not a folder", dir)
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Path returns the path of the state file.
+func (s *Store) Path() string { return s.path(stateFile) }
+
+func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+// Read returns the state on disk, or an empty State when there is none. A
+// corrupt or unreadable state.json is renamed to
+// state.json.corrupt-<unix-time> with a warning to Logf, and Read returns an
+// empty State. A file written by a newer procman is an error, and is left
+// alone.
+func (s *Store) Read() (*State, error) {
+	st, err := s.load()
+	var ce *corruptError
+	if !errors.As(err, &ce) {
+		return st, err
+	}
+	// Check again under the lock: a writer may have replaced the file since,
+	// and a good file must never be moved aside.
+	unlock, err := s.lockState()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.readLocked()
+}
+
+// Status returns the state on disk corrected by what can be observed now:
+// Active and PID from the supervisor lock, and Running (with PGID) from
+// whether each recorded process group is still provably procman's own.
+func (s *Store) Status() (*State, error) {
+	st, err := s.Read()
+	if err != nil {
+		return nil, err
+	}
+	pid, active := s.Supervisor()
+	st.Active = active
+	if active || st.PID == 0 {
+		st.PID = pid
+	}
+	live := map[string]bool{}
+	for _, o := range st.Orphans() {
+		live[o.Task] = true
+	}
+	for name, t := range st.Tasks {
+		if t.Running && !live[name] {
+			t.Running, t.PGID = false, nil
+		}
+	}
+	return st, nil
+}
+
+// Update applies fn to the state on disk and writes the result, all under
+// a short exclusive lock on .procman/state.lock, so that concurrent Updates
+// from several processes never lose one another's changes. Functions Posted
+// before Update are applied first, in order. The write is atomic: a kill at
+// any moment leaves the old file or the new one.
+func (s *Store) Update(fn func(*State)) error {
+	return s.commit(fn)
+}
+
+// transact does one locked read-modify-write.
+func (s *Store) transact(fn func(*State)) error {
+	unlock, err := s.lockState()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.readLocked()
+	if err != nil {
+		return err
+	}
+	fn(st)
+	st.normalize()
+	st.Version = Version
+	st.LastUpdated = s.now()
+	return s.write(st)
+}
+
+// corruptError is a state file that exists but cannot be used.
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return e.err.Error() }
+
+// load reads and decodes the state file without any lock.
+func (s *Store) load() (*State, error) {
+	b, err := os.ReadFile(s.Path())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return New(), nil
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE), errors.Is(err, syscall.ENOMEM):
+		return nil, fmt.Errorf("read state: %w", err) // the process's trouble, not the file's
+	case err != nil:
+		return nil, &corruptError{err}
+	}
+	st := &State{}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, &corruptError{err}
+	}
+	if st.Version <= 0 {
+		return nil, &corruptError{errors.New("no version")}
+	}
+	if st.Version > Version {
+		return nil, fmt.Errorf("read state: %s has version %d, newer than this procman understands (%d)",
+			s.Path(), st.Version, Version)
+	}
+	st.normalize()
+	return st, nil
+}
+
+// readLocked is load for a holder of the state lock: a corrupt file is moved
+// aside and an empty State returned.
+func (s *Store) readLocked() (*State, error) {
+	st, err := s.load()
+	var ce *corruptError
+	if !errors.As(err, &ce) {
+		return st, err
+	}
+	base := s.path(fmt.Sprintf("%s.corrupt-%d", stateFile, s.now().Unix()))
+	target := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		target = fmt.Sprintf("%s.%d", base, i)
+	}
+	if err := os.Rename(s.Path(), target); err != nil {
+		return nil, fmt.Errorf("move corrupt state aside: %w", err)
+	}
+	s.logf("state file %s is corrupt (%v); moved it to %s and starting with empty state", s.Path(), ce, target)
+	return New(), nil
+}
+
+// write replaces the state file atomically: a temporary file in the same
+// folder, fsync, rename over, fsync the folder.
+func (s *Store) write(st *State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	b = append(b, '\n')
+	tmp := s.path(tempFile)
+	if err := writeSynced(tmp, b); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp, s.Path()); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write state: %w", err)
+	}
+	s.writes.Add(1)
+	// The new state is in place: failing now would make callers apply their
+	// changes twice, so a folder that cannot be synced only earns a warning.
+	if err := syncDir(s.dir); err != nil {
+		s.logf("state file %s written, but its folder could not be synced: %v", s.Path(), err)
+	}
+	return nil
+}
+
+// writeSynced writes b to a new or truncated file at name, mode 0600, and
+// syncs it to disk. It removes the file again when that fails.
+func writeSynced(name string, b []byte) (err error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(name)
+		}
+	}()
+	err = f.Chmod(0o600) // a file left by a killed writer keeps its old mode
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes a rename in dir durable. File systems that cannot sync a
+// folder say EINVAL or ENOTSUP; there is nothing more to do on them.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		return nil
+	}
+	return err
+}
