@@ -41,7 +41,8 @@ func (l ErrorList) Error() string {
 }
 
 // sortErrors orders l by position: errors in main come first, then those in
-// other files by name; within a file by line, column and message.
+// other files by name; within a file by line, column and message, with
+// problems of the whole file (no line) last.
 func sortErrors(l ErrorList, main string) {
 	rank := func(e *Error) int {
 		if e.File == main {
@@ -56,6 +57,9 @@ func sortErrors(l ErrorList, main string) {
 		}
 		if a.File != b.File {
 			return a.File < b.File
+		}
+		if (a.Pos.Line == 0) != (b.Pos.Line == 0) {
+			return b.Pos.Line == 0 // whole-file problems last
 		}
 		if a.Pos.Line != b.Pos.Line {
 			return a.Pos.Line < b.Pos.Line
