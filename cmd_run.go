@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/procman/procman/runner"
+)
+
+// RunCmd is `procman run TASK [-- ARGS]`.
+type RunCmd struct {
+	Task   string   `arg:"" help:"The task to run."`
+	Args   []string `arg:"" optional:"" help:"Arguments appended to the task's command (after --)."`
+	Force  bool     `help:"Run once tasks even when they are up to date."`
+	DryRun bool     `help:"Print the plan and run nothing."`
+}
+
+// Run runs the task after its deps.
+func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
+	p, err := g.load()
+	if err != nil {
+		return err
+	}
+	if c.DryRun {
+		return p.dryRun(c.Task)
+	}
+	r := runner.New(p.cfg, runner.Options{
+		Out:   p.out,
+		Force: c.Force,
+		Args:  c.Args,
+		RunID: newRunID(),
+		Kill:  sig.kill,
+	})
+	return r.Run(ctx, []string{c.Task})
+}
+
+// UpCmd is `procman up [TASK...]`.
+type UpCmd struct {
+	Tasks   []string `arg:"" optional:"" help:"Tasks to start (default: every service)."`
+	Force   bool     `help:"Run once tasks even when they are up to date."`
+	DryRun  bool     `help:"Print the plan and run nothing."`
+	NoWatch bool     `help:"Do not watch files, even where tasks have a watch block."`
+}
+
+// Run starts the services and supervises them until Ctrl-C.
+func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
+	p, err := g.load()
+	if err != nil {
+		return err
+	}
+	targets := c.Tasks
+	if len(targets) == 0 {
+		targets = p.cfg.Services()
+		if len(targets) == 0 {
+			return &usageError{fmt.Errorf("%s has no services to start: mark long-running tasks `service: true`, or name the tasks to run", p.cfg.File)}
+		}
+	}
+	if c.DryRun {
+		return p.dryRun(targets...)
+	}
+	r := runner.New(p.cfg, runner.Options{
+		Out:       p.out,
+		Force:     c.Force,
+		Supervise: true,
+		RunID:     newRunID(),
+		Kill:      sig.kill,
+	})
+	return r.Run(ctx, targets)
+}
+
+// dryRun prints what running targets would do, in order, and runs nothing.
+func (p *project) dryRun(targets ...string) error {
+	order, err := p.cfg.Plan(targets...)
+	if err != nil {
+		return &usageError{err}
+	}
+	for _, name := range order {
+		t := p.cfg.Tasks[name]
+		line := fmt.Sprintf("would run %s (%s): %s", name, t.Kind, t.Cmd.Raw)
+		if len(t.Deps) > 0 {
+			line += " [after " + strings.Join(t.Deps, ", ") + "]"
+		}
+		p.out.Printf("%s", line)
+	}
+	return nil
+}
+
+// newRunID returns a random id that marks this run's children.
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

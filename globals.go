@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/alecthomas/kong"
+	"github.com/mattn/go-isatty"
+
+	"github.com/procman/procman/runner"
+	"github.com/procman/procman/tasks"
+)
+
+// Globals are the flags every command takes.
+type Globals struct {
+	File       string           `short:"f" env:"PROCMAN_FILE" placeholder:"PATH" help:"Config file (default: Procfile.yaml, else Procfile, in the folder)."`
+	Dir        string           `short:"C" placeholder:"DIR" help:"Run as if procman was started in DIR."`
+	LogLevel   string           `env:"PROCMAN_LOG_LEVEL" enum:",trace,debug,info,warn,error" default:"" placeholder:"LEVEL" help:"trace, debug, info, warn or error (default: the config's log_level, else info)."`
+	Debug      bool             `help:"Log level debug, plus process diagnostics."`
+	Color      string           `enum:"auto,always,never" default:"auto" help:"Colour the prefixes: auto, always or never (NO_COLOR is honoured)."`
+	NoPrefix   bool             `help:"Print task output lines bare."`
+	Timestamps bool             `help:"Put the time before every output line."`
+	Port       int              `help:"Base PORT for a plain Procfile (default: PORT, else 5000)."`
+	Version    kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// project is a loaded config with the output set up to its levels.
+type project struct {
+	cfg *tasks.Config
+	out *runner.Output
+}
+
+// load finds and loads the config, and sets up procman's output.
+func (g *Globals) load() (*project, error) {
+	if g.Dir != "" {
+		if err := os.Chdir(g.Dir); err != nil {
+			return nil, &usageError{fmt.Errorf("-C: %w", err)}
+		}
+	}
+	path := g.File
+	if path == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		if path, err = tasks.Find(wd); err != nil {
+			return nil, &usageError{err}
+		}
+		path = filepath.Base(path)
+	}
+	cfg, err := tasks.Load(path, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port})
+	if err != nil {
+		return nil, err
+	}
+	level, err := g.level(cfg)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	out := runner.NewOutput(os.Stdout, os.Stderr, runner.OutputOptions{
+		Color:      g.useColor(),
+		NoPrefix:   g.NoPrefix,
+		Timestamps: g.Timestamps,
+		Level:      level,
+	})
+	out.SetNames(cfg.Names)
+	return &project{cfg: cfg, out: out}, nil
+}
+
+// level picks procman's log level: flag or env, then --debug, then the
+// config's debug and log_level, then info.
+func (g *Globals) level(cfg *tasks.Config) (runner.Level, error) {
+	switch {
+	case g.LogLevel != "":
+		return runner.ParseLevel(g.LogLevel)
+	case g.Debug || cfg.Debug:
+		return runner.Debug, nil
+	case cfg.LogLevel != "":
+		return runner.ParseLevel(cfg.LogLevel)
+	}
+	return runner.Info, nil
+}
+
+// useColor applies --color, NO_COLOR and whether stdout is a terminal.
+func (g *Globals) useColor() bool {
+	switch g.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	return isatty.IsTerminal(os.Stdout.Fd())
+}
+
+// usageError is a usage or configuration problem: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// isExit reports whether err is a task's own failure.
+func isExit(err error) bool {
+	var ee *runner.ExitError
+	return errors.As(err, &ee)
+}
+
+// errorCode prints err and returns procman's exit code for it.
+func errorCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var (
+		ee   *runner.ExitError
+		list tasks.ErrorList
+		one  *tasks.Error
+		ue   *usageError
+	)
+	switch {
+	case errors.As(err, &ee):
+		if ee.Code > 0 && ee.Code < 256 {
+			return ee.Code
+		}
+		return 1
+	case errors.As(err, &list), errors.As(err, &one):
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "procman | %v\n", err)
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	case errors.Is(err, runner.ErrServiceFailed):
+		return 1 // the runner said which service and why
+	}
+	fmt.Fprintf(os.Stderr, "procman | %v\n", err)
+	return 1
+}

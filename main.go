@@ -1,0 +1,129 @@
+// Command procman runs a graph of tasks from Procfile.yaml: one-shot setup
+// steps, plain tasks and supervised services, with a watch mode.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// CLI is procman's command line.
+type CLI struct {
+	Globals
+
+	Up    UpCmd    `cmd:"" help:"Start every service (or the named tasks) with their deps, and supervise them until Ctrl-C."`
+	Run   RunCmd   `cmd:"" help:"Run TASK after its deps, then exit with its status."`
+	List  ListCmd  `cmd:"" help:"List the tasks: name, kind, deps, description."`
+	Graph GraphCmd `cmd:"" help:"Print the dependency graph, as text or Graphviz DOT."`
+	Check CheckCmd `cmd:"" help:"Validate the config; print every problem and exit 2."`
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run is procman without os.Exit, so that tests can call it.
+func run(args []string) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("procman"),
+		kong.Description("A task runner and process supervisor with a watch mode."),
+		kong.UsageOnError(),
+		kong.Vars{"version": version},
+		kong.Exit(func(code int) { panic(exitCode(code)) }),
+	)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "procman: %v\n", err)
+		return 2
+	}
+	code := 0
+	func() {
+		defer func() {
+			v := recover()
+			if c, ok := v.(exitCode); ok {
+				code = int(c)
+			} else if v != nil {
+				panic(v)
+			}
+		}()
+		kctx, err := parser.Parse(args)
+		if err != nil {
+			parser.Errorf("%s", err)
+			code = 2
+			return
+		}
+		sig := newSignals()
+		defer sig.stop()
+		kctx.BindTo(sig.ctx, (*context.Context)(nil))
+		err = kctx.Run(&cli.Globals, sig)
+		code = sig.exitCode(err)
+	}()
+	return code
+}
+
+// exitCode carries kong's exit code out of its Exit hook.
+type exitCode int
+
+// signals turns the first SIGINT/SIGTERM/SIGHUP into a cancelled context and
+// a second one into a cancelled kill context (stop without grace).
+type signals struct {
+	ctx    context.Context // cancelled on the first signal
+	kill   context.Context // cancelled on the second
+	ch     chan os.Signal
+	got    chan os.Signal // the first signal, once
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newSignals() *signals {
+	s := &signals{ch: make(chan os.Signal, 2), got: make(chan os.Signal, 1), done: make(chan struct{})}
+	var killCancel context.CancelFunc
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.kill, killCancel = context.WithCancel(context.Background())
+	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		defer killCancel()
+		select {
+		case first := <-s.ch:
+			s.got <- first
+			s.cancel()
+		case <-s.done:
+			return
+		}
+		select {
+		case <-s.ch:
+		case <-s.done:
+		}
+	}()
+	return s
+}
+
+func (s *signals) stop() {
+	signal.Stop(s.ch)
+	close(s.done)
+	s.cancel()
+}
+
+// exitCode maps the outcome of a command to procman's exit code: 128+N when
+// a signal N ended the run, 2 for usage and config errors, the failing
+// task's own code, 1 otherwise.
+func (s *signals) exitCode(err error) int {
+	select {
+	case sig := <-s.got:
+		s.got <- sig
+		if err == nil || errors.Is(err, context.Canceled) || isExit(err) {
+			return 128 + int(sig.(syscall.Signal))
+		}
+	default:
+	}
+	return errorCode(err)
+}
