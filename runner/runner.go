@@ -59,7 +59,7 @@ type Runner struct {
 	stopping chan struct{} // closed when the run is ending
 	stopOnce sync.Once
 	kill     context.Context // cancelled: stop without grace
-	failures chan error // a service marked failed, a dependency failed
+	failures chan error      // a service marked failed, a dependency failed
 }
 
 // New returns a Runner for cfg.
