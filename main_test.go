@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"procman": func() { os.Exit(run(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script: the real
+// CLI, real processes, real files.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfor":   cmdWaitfor,
+			"signal":    cmdSignal,
+			"gone":      cmdGone,
+			"linecheck": cmdLinecheck,
+		},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+	})
+}
+
+// waitfor FILE [REGEXP] waits up to 20 s until FILE exists and, when
+// REGEXP is given, holds a match. With !, it checks that no match appears
+// within 500 ms (an upper bound on what "never" can mean here).
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfor FILE [REGEXP]")
+	}
+	var re *regexp.Regexp
+	if len(args) == 2 {
+		re = regexp.MustCompile(args[1])
+	}
+	limit := 20 * time.Second
+	if neg {
+		limit = 500 * time.Millisecond
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		b, err := os.ReadFile(ts.MkAbs(args[0]))
+		found := err == nil && (re == nil || re.Match(b))
+		if found && neg {
+			ts.Fatalf("%s: found %v", args[0], re)
+		}
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			if neg {
+				return
+			}
+			ts.Fatalf("%s: no %v within %v; it holds:\n%s", args[0], re, limit, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// signal SIG PIDFILE sends SIG (INT, TERM, KILL, HUP) to the pid in PIDFILE.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	sigs := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "HUP": syscall.SIGHUP}
+	if len(args) != 2 || sigs[args[0]] == 0 {
+		ts.Fatalf("usage: signal INT|TERM|KILL|HUP PIDFILE")
+	}
+	pids := readPids(ts, args[1])
+	if len(pids) != 1 {
+		ts.Fatalf("%s: want one pid, got %v", args[1], pids)
+	}
+	ts.Check(syscall.Kill(pids[0], sigs[args[0]]))
+}
+
+// gone WITHIN PIDFILE... checks that every pid in the files is gone (or a
+// zombie) within the duration.
+func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: gone DURATION PIDFILE...")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	var pids []int
+	for _, f := range args[1:] {
+		pids = append(pids, readPids(ts, f)...)
+	}
+	deadline := time.Now().Add(d)
+	for {
+		var left []int
+		for _, pid := range pids {
+			if alive(pid) {
+				left = append(left, pid)
+			}
+		}
+		if len(left) == 0 {
+			if neg {
+				ts.Fatalf("every pid is gone")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			if neg {
+				return
+			}
+			for _, pid := range left {
+				_ = syscall.Kill(pid, syscall.SIGKILL) // ours: the test started them
+			}
+			ts.Fatalf("still running after %v: %v", d, left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// linecheck FILE NAME N checks that FILE holds exactly N lines
+// "NAME | I" with I counting 1..N in order, among other tasks' lines,
+// each line whole.
+func cmdLinecheck(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: linecheck FILE NAME N")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	next := 1
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		name, rest, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " | ")
+		if !ok {
+			ts.Fatalf("line without prefix: %.80q", line)
+		}
+		if strings.TrimSpace(name) != args[1] {
+			continue
+		}
+		if rest != strconv.Itoa(next) {
+			ts.Fatalf("%s: line %q, want %d", args[1], rest, next)
+		}
+		next++
+	}
+	if next-1 != n {
+		ts.Fatalf("%s: %d lines, want %d", args[1], next-1, n)
+	}
+}
+
+// readPids reads whitespace-separated pids from a file.
+func readPids(ts *testscript.TestScript, name string) []int {
+	b, err := os.ReadFile(ts.MkAbs(name))
+	ts.Check(err)
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			ts.Fatalf("%s: %v", name, err)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
