@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 )
 
 // SourceFiles returns the files that t's sources match, as sorted,
@@ -87,7 +86,7 @@ func (t *Task) MissingGenerates() []string {
 }
 
 func generated(dir, pattern string) bool {
-	if !strings.ContainsAny(pattern, `*?[\`) {
+	if !hasMeta(pattern) {
 		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(pattern)))
 		return err == nil
 	}

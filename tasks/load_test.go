@@ -132,94 +132,95 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
-// TestLoadTaskOptions checks one parsed field per case.
+// taskOptionTests check one parsed field of task "t" each.
+var taskOptionTests = []struct {
+	name string
+	yaml string // the task "t", indented under tasks:
+	got  func(c *Config, t *Task) any
+	want func(c *Config) any
+}{
+	{
+		name: "service defaults",
+		yaml: "cmd: x\nservice: true",
+		got:  func(_ *Config, t *Task) any { return []any{t.Kind, t.Restart, t.Backoff, t.MaxRestarts, t.Ready} },
+		want: func(*Config) any { return []any{Service, RestartAlways, DefaultBackoff, 0, (*Ready)(nil)} },
+	},
+	{
+		name: "watch true watches the task dir with the top-level defaults",
+		yaml: "cmd: x\ndir: sub/dir\nwatch: true",
+		got:  func(_ *Config, t *Task) any { return *t.Watch },
+		want: func(c *Config) any {
+			return Watch{Paths: []string{filepath.Join(c.Dir, "sub", "dir")}, Ignore: []string{"tmp/**"}, Debounce: time.Second, ChangesNeeded: 2}
+		},
+	},
+	{
+		name: "watch false is no watch",
+		yaml: "cmd: x\nwatch: false",
+		got:  func(_ *Config, t *Task) any { return t.Watch },
+		want: func(*Config) any { return (*Watch)(nil) },
+	},
+	{
+		name: "watch list is paths relative to dir",
+		yaml: "cmd: x\ndir: web\nwatch: [src, ../shared, /abs/x]",
+		got:  func(_ *Config, t *Task) any { return t.Watch.Paths },
+		want: func(c *Config) any {
+			return []string{filepath.Join(c.Dir, "web", "src"), filepath.Join(c.Dir, "shared"), "/abs/x"}
+		},
+	},
+	{
+		name: "absolute dir",
+		yaml: "cmd: x\ndir: /tmp/../srv",
+		got:  func(_ *Config, t *Task) any { return t.Dir },
+		want: func(*Config) any { return "/srv" },
+	},
+	{
+		name: "stop signal spellings",
+		yaml: "cmd: x\nstop_signal: sigint",
+		got:  func(_ *Config, t *Task) any { return t.StopSignal },
+		want: func(*Config) any { return syscall.SIGINT },
+	},
+	{
+		name: "tcp probe port number",
+		yaml: "cmd: x\nservice: true\nready: {tcp: 3000, timeout: 2s}",
+		got:  func(_ *Config, t *Task) any { return *t.Ready },
+		want: func(*Config) any { return Ready{TCP: "127.0.0.1:3000", Timeout: 2 * time.Second} },
+	},
+	{
+		name: "http probe",
+		yaml: "cmd: x\nservice: true\nready: {http: 'http://localhost:8080/health'}",
+		got:  func(_ *Config, t *Task) any { return t.Ready.HTTP },
+		want: func(*Config) any { return "http://localhost:8080/health" },
+	},
+	{
+		name: "exec probe is routed like cmd",
+		yaml: "cmd: x\nservice: true\nready: {exec: 'pg_isready -q || exit 1'}",
+		got:  func(_ *Config, t *Task) any { return *t.Ready.Exec },
+		want: func(*Config) any { return shellCommand("pg_isready -q || exit 1") },
+	},
+	{
+		name: "env values are stringified",
+		yaml: "cmd: x\nenv: {N: 3, B: true, F: 1.50, E: , S: hi}",
+		got:  func(_ *Config, t *Task) any { return t.Env },
+		want: func(*Config) any { return map[string]string{"N": "3", "B": "true", "F": "1.50", "E": "", "S": "hi"} },
+	},
+	{
+		name: "once with sources",
+		yaml: "cmd: x\nonce: true\nsources: '**/*.go'\ngenerates: [bin/app]",
+		got:  func(_ *Config, t *Task) any { return []any{t.Kind, t.Sources, t.Generates} },
+		want: func(*Config) any { return []any{Once, []string{"**/*.go"}, []string{"bin/app"}} },
+	},
+	{
+		name: "list cmd is argv",
+		yaml: "cmd: [echo, 'a b', '$HOME', 5]",
+		got:  func(_ *Config, t *Task) any { return t.Cmd },
+		want: func(*Config) any {
+			return Command{Argv: []string{"echo", "a b", "$HOME", "5"}, Raw: "echo a b $HOME 5"}
+		},
+	},
+}
+
 func TestLoadTaskOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string // the task "t", indented under tasks:
-		got  func(c *Config, t *Task) any
-		want func(c *Config) any
-	}{
-		{
-			name: "service defaults",
-			yaml: "cmd: x\nservice: true",
-			got:  func(_ *Config, t *Task) any { return []any{t.Kind, t.Restart, t.Backoff, t.MaxRestarts, t.Ready} },
-			want: func(*Config) any { return []any{Service, RestartAlways, DefaultBackoff, 0, (*Ready)(nil)} },
-		},
-		{
-			name: "watch true watches the task dir with the top-level defaults",
-			yaml: "cmd: x\ndir: sub/dir\nwatch: true",
-			got:  func(_ *Config, t *Task) any { return *t.Watch },
-			want: func(c *Config) any {
-				return Watch{Paths: []string{filepath.Join(c.Dir, "sub", "dir")}, Ignore: []string{"tmp/**"}, Debounce: time.Second, ChangesNeeded: 2}
-			},
-		},
-		{
-			name: "watch false is no watch",
-			yaml: "cmd: x\nwatch: false",
-			got:  func(_ *Config, t *Task) any { return t.Watch },
-			want: func(*Config) any { return (*Watch)(nil) },
-		},
-		{
-			name: "watch list is paths relative to dir",
-			yaml: "cmd: x\ndir: web\nwatch: [src, ../shared, /abs/x]",
-			got:  func(_ *Config, t *Task) any { return t.Watch.Paths },
-			want: func(c *Config) any {
-				return []string{filepath.Join(c.Dir, "web", "src"), filepath.Join(c.Dir, "shared"), "/abs/x"}
-			},
-		},
-		{
-			name: "absolute dir",
-			yaml: "cmd: x\ndir: /tmp/../srv",
-			got:  func(_ *Config, t *Task) any { return t.Dir },
-			want: func(*Config) any { return "/srv" },
-		},
-		{
-			name: "stop signal spellings",
-			yaml: "cmd: x\nstop_signal: sigint",
-			got:  func(_ *Config, t *Task) any { return t.StopSignal },
-			want: func(*Config) any { return syscall.SIGINT },
-		},
-		{
-			name: "tcp probe port number",
-			yaml: "cmd: x\nservice: true\nready: {tcp: 3000, timeout: 2s}",
-			got:  func(_ *Config, t *Task) any { return *t.Ready },
-			want: func(*Config) any { return Ready{TCP: "127.0.0.1:3000", Timeout: 2 * time.Second} },
-		},
-		{
-			name: "http probe",
-			yaml: "cmd: x\nservice: true\nready: {http: 'http://localhost:8080/health'}",
-			got:  func(_ *Config, t *Task) any { return t.Ready.HTTP },
-			want: func(*Config) any { return "http://localhost:8080/health" },
-		},
-		{
-			name: "exec probe is routed like cmd",
-			yaml: "cmd: x\nservice: true\nready: {exec: 'pg_isready -q || exit 1'}",
-			got:  func(_ *Config, t *Task) any { return *t.Ready.Exec },
-			want: func(*Config) any { return shellCommand("pg_isready -q || exit 1") },
-		},
-		{
-			name: "env values are stringified",
-			yaml: "cmd: x\nenv: {N: 3, B: true, F: 1.50, E: , S: hi}",
-			got:  func(_ *Config, t *Task) any { return t.Env },
-			want: func(*Config) any { return map[string]string{"N": "3", "B": "true", "F": "1.50", "E": "", "S": "hi"} },
-		},
-		{
-			name: "once with sources",
-			yaml: "cmd: x\nonce: true\nsources: '**/*.go'\ngenerates: [bin/app]",
-			got:  func(_ *Config, t *Task) any { return []any{t.Kind, t.Sources, t.Generates} },
-			want: func(*Config) any { return []any{Once, []string{"**/*.go"}, []string{"bin/app"}} },
-		},
-		{
-			name: "list cmd is argv",
-			yaml: "cmd: [echo, 'a b', '$HOME', 5]",
-			got:  func(_ *Config, t *Task) any { return t.Cmd },
-			want: func(*Config) any {
-				return Command{Argv: []string{"echo", "a b", "$HOME", "5"}, Raw: "echo a b $HOME 5"}
-			},
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range taskOptionTests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := "watch: {ignore: ['tmp/**'], debounce: 1s, changes_needed: 2}\ntasks:\n  t:\n    " +
 				strings.ReplaceAll(tt.yaml, "\n", "\n    ") + "\n"
