@@ -8,8 +8,13 @@ import (
 // sZomb is p_stat of a zombie in <sys/proc.h>.
 const sZomb = 5
 
-// alive reports whether group pgid has a member that is not a zombie.
-func alive(pgid int) bool {
+// liveness tells whether a group has a member that is not a zombie. The
+// zero value is ready to use; it is safe for concurrent use.
+type liveness struct{}
+
+// alive reports whether group pgid has a member that is not a zombie. The
+// kernel lists a group's members itself.
+func (*liveness) alive(pgid int) bool {
 	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pgrp", pgid)
 	if err != nil {
 		return proc.Exists(pgid)

@@ -19,7 +19,7 @@ const killWait = time.Second
 // provably procman's. It returns the line to report, or "" when the group
 // was already gone.
 func (s *server) stop(ctx context.Context, g group) string {
-	if !alive(g.pgid) {
+	if !s.live.alive(g.pgid) {
 		return ""
 	}
 	who := fmt.Sprintf("%s (pgid %d)", g.name, g.pgid)
@@ -39,7 +39,7 @@ func (s *server) stop(ctx context.Context, g group) string {
 		return fmt.Sprintf("stop %s: %v", who, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, g.timeout)
-	gone := waitGone(wctx, g.pgid)
+	gone := s.waitGone(wctx, g.pgid)
 	cancel()
 	if gone {
 		return fmt.Sprintf("stopped %s left by %s", who, by)
@@ -49,7 +49,7 @@ func (s *server) stop(ctx context.Context, g group) string {
 	}
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killWait)
 	defer cancel()
-	if !waitGone(kctx, g.pgid) {
+	if !s.waitGone(kctx, g.pgid) {
 		return fmt.Sprintf("%s still running %v after SIGKILL", who, killWait)
 	}
 	return fmt.Sprintf("killed %s left by %s: still running %v after %s", who, by, g.timeout, unix.SignalName(g.sig))
@@ -58,7 +58,7 @@ func (s *server) stop(ctx context.Context, g group) string {
 // signal sends sig to group g if it is still procman's; errNotOwned if not.
 // A group that vanished meanwhile is no error.
 func (s *server) signal(g group, sig syscall.Signal) error {
-	if !alive(g.pgid) {
+	if !s.live.alive(g.pgid) {
 		return nil
 	}
 	if !proc.Owned(g.pgid, g.start, s.runEnv) {
@@ -73,17 +73,17 @@ func (s *server) signal(g group, sig syscall.Signal) error {
 // waitGone returns when group pgid has no live member or ctx is done, and
 // reports whether the group is gone. The kernel gives no event when a group
 // empties, so it looks on a short, growing period (1 ms up to 50 ms).
-func waitGone(ctx context.Context, pgid int) bool {
+func (s *server) waitGone(ctx context.Context, pgid int) bool {
 	d := time.Millisecond
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return !alive(pgid)
+			return !s.live.alive(pgid)
 		case <-t.C:
 		}
-		if !alive(pgid) {
+		if !s.live.alive(pgid) {
 			return true
 		}
 		t.Reset(d)

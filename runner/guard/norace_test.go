@@ -1,0 +1,6 @@
+//go:build !race
+
+package guard
+
+// raceEnabled: the race detector inflates memory and startup time.
+const raceEnabled = false
