@@ -1,0 +1,293 @@
+package watch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is a Clock that moves only when the test calls Advance. Every
+// timer (re)arm is announced on armed, so a test can wait for the batcher
+// to have processed an event before it moves time.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+	armed  chan time.Duration
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Unix(1_700_000_000, 0), armed: make(chan time.Duration, 100)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) Timer {
+	t := &fakeTimer{clock: c, ch: make(chan time.Time, 1)}
+	c.mu.Lock()
+	c.timers = append(c.timers, t)
+	c.mu.Unlock()
+	t.Reset(d)
+	return t
+}
+
+// Advance moves time on and fires the timers that are due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, t := range c.timers {
+		if t.active && !t.at.After(c.now) {
+			t.active = false
+			t.ch <- c.now
+		}
+	}
+}
+
+type fakeTimer struct {
+	clock  *fakeClock
+	ch     chan time.Time
+	at     time.Time
+	active bool
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.ch }
+
+func (t *fakeTimer) Reset(d time.Duration) {
+	t.clock.mu.Lock()
+	select {
+	case <-t.ch:
+	default:
+	}
+	t.at, t.active = t.clock.now.Add(d), true
+	t.clock.mu.Unlock()
+	t.clock.armed <- d
+}
+
+func (t *fakeTimer) Stop() {
+	t.clock.mu.Lock()
+	t.active = false
+	t.clock.mu.Unlock()
+}
+
+var t0 = time.Unix(1_700_000_000, 0)
+
+func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+
+func TestBatcher_CoalescesBurst(t *testing.T) {
+	b := NewBatcher(50*time.Millisecond, 1)
+	for i, p := range []string{"/c", "/a", "/b", "/a"} {
+		b.Add(Event{Path: p}, ms(10*i))
+	}
+	if due, wait := b.Due(ms(60)); due || wait != 20*time.Millisecond {
+		t.Fatalf("Due 30ms after the last event = %v, %v; want false, 20ms", due, wait)
+	}
+	if due, _ := b.Due(ms(80)); !due {
+		t.Fatal("Due 50ms after the last event = false, want true")
+	}
+	got := b.Take()
+	if want := []string{"/a", "/b", "/c"}; !slices.Equal(got.Paths, want) || got.Overflow {
+		t.Fatalf("Take() = %+v, want %v", got, want)
+	}
+	if due, wait := b.Due(ms(1000)); due || wait != 0 || b.Len() != 0 {
+		t.Fatalf("after Take: Due = %v, %v, Len = %d; want empty", due, wait, b.Len())
+	}
+}
+
+func TestBatcher_WaitsForThreshold(t *testing.T) {
+	tests := []struct {
+		name   string
+		need   int
+		events []string
+		due    bool
+	}{
+		{"one of one", 1, []string{"/a"}, true},
+		{"two of three", 3, []string{"/a", "/b"}, false},
+		{"repeats count once", 3, []string{"/a", "/b", "/a", "/b", "/a"}, false},
+		{"third distinct path", 3, []string{"/a", "/b", "/a", "/c"}, true},
+		{"zero need means one", 0, []string{"/a"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBatcher(0, tt.need)
+			for _, p := range tt.events {
+				b.Add(Event{Path: p}, t0)
+			}
+			if due, wait := b.Due(t0); due != tt.due || wait != 0 {
+				t.Errorf("Due = %v, %v; want %v, 0", due, wait, tt.due)
+			}
+		})
+	}
+}
+
+func TestBatcher_ThresholdStillWaitsForQuiet(t *testing.T) {
+	b := NewBatcher(50*time.Millisecond, 2)
+	b.Add(Event{Path: "/a"}, ms(0))
+	b.Add(Event{Path: "/b"}, ms(40))
+	if due, wait := b.Due(ms(50)); due || wait != 40*time.Millisecond {
+		t.Fatalf("Due = %v, %v; want false, 40ms", due, wait)
+	}
+	if due, _ := b.Due(ms(90)); !due {
+		t.Fatal("not due 50ms after the threshold was reached")
+	}
+}
+
+func TestBatcher_OverflowIsDueAtOnce(t *testing.T) {
+	b := NewBatcher(time.Hour, 100)
+	b.Add(Event{Path: "/a"}, t0)
+	b.Add(Event{Overflow: true}, t0)
+	if due, _ := b.Due(t0); !due {
+		t.Fatal("overflow is not due at once")
+	}
+	if got := b.Take(); !got.Overflow || !slices.Equal(got.Paths, []string{"/a"}) {
+		t.Fatalf("Take() = %+v, want overflow with /a", got)
+	}
+	b.Add(Event{Path: "/b"}, t0)
+	if got, _ := b.Due(t0); got {
+		t.Fatal("overflow flag survived Take")
+	}
+}
+
+// runBatcher starts Run on fresh channels and stops it at the test's end.
+func runBatcher(t *testing.T, debounce time.Duration, need int, clock Clock) (chan<- Event, <-chan Batch) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in, out := make(chan Event), make(chan Batch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		NewBatcher(debounce, need).Run(ctx, in, out, clock)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return in, out
+}
+
+// receive waits for a batch; the timeout only bounds a failure.
+func receive(t *testing.T, out <-chan Batch) Batch {
+	t.Helper()
+	select {
+	case b, ok := <-out:
+		if !ok {
+			t.Fatal("batches closed")
+		}
+		return b
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch within 5s")
+	}
+	return Batch{}
+}
+
+// waitArmed waits until the batcher armed its timer for d.
+func waitArmed(t *testing.T, clock *fakeClock, d time.Duration) {
+	t.Helper()
+	select {
+	case got := <-clock.armed:
+		if got != d {
+			t.Fatalf("timer armed for %v, want %v", got, d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("timer not armed within 5s")
+	}
+}
+
+func TestBatcher_RunDebouncesWithClock(t *testing.T) {
+	clock := newFakeClock()
+	in, out := runBatcher(t, 50*time.Millisecond, 1, clock)
+	in <- Event{Path: "/a"}
+	waitArmed(t, clock, 50*time.Millisecond)
+	clock.Advance(30 * time.Millisecond)
+	in <- Event{Path: "/b"} // 30ms in: the quiet time starts again
+	in <- Event{Path: "/b"} // taken only once Run finished with the first, stamped 30ms too
+	clock.Advance(20 * time.Millisecond)
+	waitArmed(t, clock, 30*time.Millisecond) // fired at 50ms, re-armed for the rest
+	select {
+	case b := <-out:
+		t.Fatalf("batch %v before the burst was quiet", b.Paths)
+	default:
+	}
+	clock.Advance(30 * time.Millisecond)
+	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/a", "/b"}) {
+		t.Fatalf("batch = %v, want [/a /b]", got.Paths)
+	}
+}
+
+func TestBatcher_KeepsChangesDuringSlowConsumer(t *testing.T) {
+	in, out := runBatcher(t, 0, 1, newFakeClock())
+	in <- Event{Path: "/a"} // due at once; nobody reads yet
+	in <- Event{Path: "/c"} // in is unbuffered: each send returns once Run took it
+	in <- Event{Path: "/b"}
+	in <- Event{Path: "/c"}
+	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/a"}) {
+		t.Fatalf("first batch = %v, want [/a]", got.Paths)
+	}
+	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/b", "/c"}) {
+		t.Fatalf("second batch = %v, want [/b /c]", got.Paths)
+	}
+}
+
+func TestBatcher_RunSendsOverflowAtOnce(t *testing.T) {
+	in, out := runBatcher(t, time.Hour, 10, newFakeClock())
+	in <- Event{Path: "/a"}
+	in <- Event{Overflow: true}
+	if got := receive(t, out); !got.Overflow || !slices.Equal(got.Paths, []string{"/a"}) {
+		t.Fatalf("batch = %+v, want overflow with [/a]", got)
+	}
+}
+
+func TestBatcher_RunClosesOutWhenDone(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(cancel context.CancelFunc, in chan Event)
+	}{
+		{"context done", func(cancel context.CancelFunc, _ chan Event) { cancel() }},
+		{"input closed", func(_ context.CancelFunc, in chan Event) { close(in) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			in, out := make(chan Event), make(chan Batch)
+			go NewBatcher(0, 1).Run(ctx, in, out, nil)
+			tt.stop(cancel, in)
+			select {
+			case _, ok := <-out:
+				if ok {
+					t.Fatal("got a batch, want out closed")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("out not closed within 5s")
+			}
+		})
+	}
+}
+
+// BenchmarkBatcher measures events per second through Run: a stream of
+// events over 1,000 distinct paths, one batch per 10,000 events.
+func BenchmarkBatcher(b *testing.B) {
+	paths := make([]string, 1000)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/project/src/pkg%d/file%d.go", i%37, i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in, out := make(chan Event, eventBuffer), make(chan Batch)
+	go NewBatcher(0, len(paths)).Run(ctx, in, out, nil)
+	go func() {
+		for range out {
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		in <- Event{Path: paths[i%len(paths)]}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}

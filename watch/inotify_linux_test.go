@@ -1,0 +1,198 @@
+package watch
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestWatcher_IgnoredFoldersHoldNoWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 5,000 folders")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".gitignore"), "build/\n")
+	for _, p := range []string{"src/a/x.go", "src/b/c/y.go", "build/x/y/z.o", ".git/objects/ab/cd", ".procman/state.json"} {
+		writeFile(t, filepath.Join(dir, p), "x")
+	}
+	for i := range 2500 {
+		if err := os.MkdirAll(filepath.Join(dir, "node_modules", fmt.Sprintf("pkg%04d", i), "lib"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
+	// dir, src, src/a, src/b, src/b/c, and dir's parent (for dir itself).
+	if got := w.Watched(); got != 6 {
+		t.Fatalf("Watched() = %d, want 6: ignored folders must hold no watch", got)
+	}
+	lib := filepath.Join(dir, "node_modules", "pkg0001", "lib", "index.js")
+	writeFile(t, lib, "x")
+	sentinel := filepath.Join(dir, "src", "a", "x.go")
+	writeFile(t, sentinel, "y")
+	if got := collect(t, w, sentinel); !strings.Contains(fmt.Sprint(got), sentinel) || strings.Contains(fmt.Sprint(got), "node_modules") {
+		t.Fatalf("batches = %v, want the sentinel only", got)
+	}
+}
+
+// failingOps returns system calls whose inotify_add_watch fails with
+// ENOSPC after the first allowed calls, and max_user_watches 8192.
+func failingOps(allowed int64) sysOps {
+	var calls atomic.Int64
+	return sysOps{
+		addWatch: func(fd int, path string, mask uint32) (int, error) {
+			if calls.Add(1) > allowed {
+				return -1, unix.ENOSPC
+			}
+			return unix.InotifyAddWatch(fd, path, mask)
+		},
+		limit: func(setting string) int { return 8192 },
+	}
+}
+
+func withOps(ops sysOps) startFunc {
+	return func(ctx context.Context, c *config) (backend, error) { return startInotify(ctx, c, ops) }
+}
+
+const limitMessage = "watch: the inotify limit is reached (fs.inotify.max_user_watches = 8192): " +
+	"raise it with sysctl, e.g. sudo sysctl fs.inotify.max_user_watches=524288"
+
+func TestNew_InotifyLimit(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a", "b", "c.go"), "x")
+	for allowed := range int64(4) { // fails on the parent, the root, a, then b
+		t.Run(fmt.Sprintf("after %d watches", allowed), func(t *testing.T) {
+			w, err := newWatcher(context.Background(), Options{Roots: []string{dir}}, withOps(failingOps(allowed)))
+			if err == nil {
+				w.Close()
+				t.Fatal("New succeeded")
+			}
+			if err.Error() != limitMessage {
+				t.Fatalf("error = %q\nwant    %q", err, limitMessage)
+			}
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("errors.Is(%v, ENOSPC) = false", err)
+			}
+		})
+	}
+}
+
+func TestWatcher_InotifyLimitReachedLaterIsLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var logs []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, fmt.Sprintf(format, args...))
+	}
+	w, err := newWatcher(context.Background(), Options{Roots: []string{dir}, Logf: logf}, withOps(failingOps(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c.go")
+	for _, d := range []string{a, b} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, c, "x") // handled after both folders: their warnings are logged by then
+	collect(t, w, a, b, c)
+	mu.Lock()
+	defer mu.Unlock()
+	want := limitMessage + "; changes in new folders are not seen"
+	if len(logs) != 1 || logs[0] != want {
+		t.Fatalf("logs = %q\nwant [%q]", logs, want)
+	}
+}
+
+// rawEvent encodes one inotify event as the kernel does, name padded.
+func rawEvent(wd int32, mask uint32, name string) []byte {
+	size := 0
+	if name != "" {
+		size = (len(name) + 16) &^ 15
+	}
+	b := make([]byte, unix.SizeofInotifyEvent+size)
+	binary.NativeEndian.PutUint32(b[0:], uint32(wd))
+	binary.NativeEndian.PutUint32(b[4:], mask)
+	binary.NativeEndian.PutUint32(b[12:], uint32(size))
+	copy(b[unix.SizeofInotifyEvent:], name)
+	return b
+}
+
+func TestParse_Events(t *testing.T) {
+	events := make(chan Event, 10)
+	n := &inotify{
+		cfg: &config{
+			ign: newIgnorer("/p", []string{"/p"}, nil, nil), logf: func(string, ...any) {},
+			events: events, ctx: context.Background(),
+		},
+		byWD: map[int32]*dirWatch{5: {path: "/p", wd: 5}, 6: {path: "/", wd: 6, only: map[string]bool{"p": true}}},
+	}
+	var buf []byte
+	for _, e := range []struct {
+		wd   int32
+		mask uint32
+		name string
+	}{
+		{-1, unix.IN_Q_OVERFLOW, ""},
+		{5, unix.IN_MODIFY, "x.go"},
+		{5, unix.IN_ATTRIB | unix.IN_ISDIR, "sub"},
+		{5, unix.IN_MODIFY, "x.go.swp"},
+		{6, unix.IN_CREATE, "q"},
+		{6, unix.IN_ATTRIB, "p"},
+		{9, unix.IN_MODIFY, "gone"},
+		{5, unix.IN_CLOSE_WRITE, "a-name-of-exactly-32-bytes-long!"},
+	} {
+		buf = append(buf, rawEvent(e.wd, e.mask, e.name)...)
+	}
+	n.parse(buf)
+	close(events)
+	var got []string
+	for ev := range events {
+		got = append(got, fmt.Sprintf("%s/%v", ev.Path, ev.Overflow))
+	}
+	want := "/true /p/x.go/false /p/false /p/a-name-of-exactly-32-bytes-long!/false"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("events = %q\nwant     %q", strings.Join(got, " "), want)
+	}
+}
+
+// BenchmarkRawInotify is the baseline for BenchmarkWriteToBatch: write(2)
+// to a blocking read(2) of the inotify event, no Go channels involved.
+func BenchmarkRawInotify(b *testing.B) {
+	dir := b.TempDir()
+	f, err := os.Create(filepath.Join(dir, "main.go"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.InotifyAddWatch(fd, dir, watchMask); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.Write([]byte("x")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := unix.Read(fd, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
