@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -17,7 +18,33 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"procman": func() { os.Exit(run(os.Args[1:])) },
+		"listen":  fakeListen,
 	})
+}
+
+// fakeListen is the program `listen ADDR DELAY`: after DELAY it accepts
+// connections on ADDR, for 30 s at most.
+func fakeListen() {
+	d, err := time.ParseDuration(os.Args[2])
+	if err != nil {
+		panic(err)
+	}
+	time.Sleep(d)
+	l, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("listening")
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	time.Sleep(30 * time.Second)
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: the real

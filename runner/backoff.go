@@ -47,7 +47,7 @@ func (b *backoff) next(code int, failedStart bool, uptime time.Duration) (verdic
 	case b.policy == tasks.RestartOnFailure && ok:
 		return finished, 0
 	}
-	if uptime >= stableUptime {
+	if uptime >= stableUptime && !failedStart { // never ready is never "up"
 		b.delay, b.streak = b.initial, 0
 	}
 	if b.maxRestarts > 0 && b.streak >= b.maxRestarts {

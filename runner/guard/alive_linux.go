@@ -43,6 +43,14 @@ func (l *liveness) alive(pgid int) bool {
 	return l.live[pgid]
 }
 
+// aliveNow is alive without a census older than the call.
+func (l *liveness) aliveNow(pgid int) bool {
+	l.mu.Lock()
+	l.live = nil
+	l.mu.Unlock()
+	return l.alive(pgid)
+}
+
 // census returns the process groups that have a live member.
 func census() map[int]bool {
 	groups := map[int]bool{}

@@ -154,3 +154,31 @@ func TestClient_DeadGuardIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// TestClient_StuckGuardDoesNotBlock: a guard that stopped reading (here
+// SIGSTOPped) fills the pipe; Add then fails after writeTimeout instead of
+// hanging procman.
+func TestClient_StuckGuardDoesNotBlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes, waits for a write timeout")
+	}
+	c := startGuard(t)
+	if err := c.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.cmd.Process.Signal(syscall.SIGCONT) }()
+	began := time.Now()
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ { // far more than a pipe holds
+		err = c.Add("web", 4000000+i, 1, syscall.SIGTERM, time.Second)
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Add to a stuck guard = %v, want a deadline error", err)
+	}
+	if took := time.Since(began); took > writeTimeout+2*time.Second {
+		t.Errorf("Add blocked %v", took)
+	}
+	if err2 := c.Remove(5); !errors.Is(err2, os.ErrDeadlineExceeded) {
+		t.Errorf("Remove after a lost guard = %v, want the same error at once", err2)
+	}
+}

@@ -55,8 +55,9 @@ type Client struct {
 // that calls Main (procman: its own executable and "guard"; tests re-execute
 // the test binary). runEnv is "PROCMAN_RUN_ID=<id>", the variable procman
 // puts in every child's environment: the guard only signals groups that
-// proc.Owned confirms with it. The guard writes its messages to stderr; an
-// *os.File such as os.Stderr lets them reach the user after procman died.
+// proc.Owned confirms with it. The guard writes its messages to stderr (nil:
+// discarded); an *os.File such as os.Stderr lets them reach the user after
+// procman died.
 // ctx bounds the wait for the guard to be ready, not the guard's life.
 func Start(ctx context.Context, exe string, args []string, runEnv string, stderr io.Writer) (*Client, error) {
 	ctlR, ctlW, err := os.Pipe()

@@ -62,6 +62,9 @@ func (s *server) signal(g group, sig syscall.Signal) error {
 		return nil
 	}
 	if !proc.Owned(g.pgid, g.start, s.runEnv) {
+		if !s.live.aliveNow(g.pgid) {
+			return nil // it ended meanwhile, taking its proof with it
+		}
 		return errNotOwned
 	}
 	if _, err := proc.Signal(g.pgid, sig); err != nil {
