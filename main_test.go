@@ -22,8 +22,9 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// fakeListen is the program `listen ADDR DELAY`: after DELAY it accepts
-// connections on ADDR, for 30 s at most.
+// fakeListen is the program `listen ADDR DELAY [FOR]`: after DELAY it
+// accepts connections on ADDR, for FOR (default 30 s), then stops
+// listening but keeps running until 30 s have passed.
 func fakeListen() {
 	d, err := time.ParseDuration(os.Args[2])
 	if err != nil {
@@ -44,6 +45,15 @@ func fakeListen() {
 			c.Close()
 		}
 	}()
+	if len(os.Args) > 3 {
+		d, err := time.ParseDuration(os.Args[3])
+		if err != nil {
+			panic(err)
+		}
+		time.Sleep(d)
+		l.Close()
+		fmt.Println("closed")
+	}
 	time.Sleep(30 * time.Second)
 }
 

@@ -195,7 +195,7 @@ func (r *Runner) stopNode(n *node) {
 	}
 	r.out.Logf(Info, "stopping %s", n.t.Name)
 	p.stop(r.kill)
-	r.out.Logf(Debug, "%s stopped (%s)", n.t.Name, describe(p.code))
+	r.out.Logf(Info, "%s stopped (%s)", n.t.Name, describe(p.code))
 }
 
 // isStopping reports whether the run is ending.

@@ -102,6 +102,8 @@ func (r *Runner) runService(n *node, markReady func()) ending {
 				r.out.Logf(Warn, "%s: health check failed: %v", t.Name, err)
 				failedCheck = true
 				go p.stop(r.kill)
+			} else {
+				r.out.Logf(Debug, "%s: health check passed (pid %d)", t.Name, p.pgid)
 			}
 		case <-n.restart:
 			r.out.Logf(Info, "restarting %s", t.Name)
