@@ -95,7 +95,7 @@ func (p *process) reap(copiers *sync.WaitGroup, pipes ...*os.File) {
 	err := p.cmd.Wait()
 	p.code = exitCode(p.cmd.ProcessState, err)
 	close(p.exited)
-	if proc.Exists(p.pgid) {
+	if proc.Alive(p.pgid) {
 		proc.Stop(p.pgid, p.stopSignal, p.stopTimeout)
 	}
 	drained := make(chan struct{})

@@ -42,9 +42,10 @@ func Exists(pgid int) bool {
 	return syscall.Kill(-pgid, 0) == nil
 }
 
-// Wait returns when group pgid is empty or ctx is done. The kernel gives no
-// event when a group empties, so it checks on a short, growing period
-// (1 ms up to 50 ms). It reports whether the group is gone.
+// Wait returns when group pgid has no live member (see Alive) or ctx is
+// done. The kernel gives no event when a group empties, so it checks on a
+// short, growing period (1 ms up to 50 ms). It reports whether the group
+// is gone.
 func Wait(ctx context.Context, pgid int) bool {
 	d := time.Millisecond
 	t := time.NewTimer(0)
@@ -52,10 +53,10 @@ func Wait(ctx context.Context, pgid int) bool {
 	for {
 		select {
 		case <-ctx.Done():
-			return !Exists(pgid)
+			return !Alive(pgid)
 		case <-t.C:
 		}
-		if !Exists(pgid) {
+		if !Alive(pgid) {
 			return true
 		}
 		t.Reset(d)

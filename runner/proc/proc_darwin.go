@@ -31,6 +31,10 @@ func StartTime(pid int) (uint64, error) {
 	return uint64(st.Sec)*1e6 + uint64(st.Usec), nil
 }
 
+// Alive reports whether group pgid has a member. (macOS's launchd reaps
+// orphans, so zombies do not linger.)
+func Alive(pgid int) bool { return Exists(pgid) }
+
 // Owned reports whether group pgid is still the one procman started. On
 // macOS only a live leader with the recorded start time proves it; a group
 // whose leader is gone is left alone.

@@ -45,6 +45,39 @@ func StartTime(pid int) (uint64, error) {
 	return strconv.ParseUint(f[19], 10, 64) // field 22: starttime
 }
 
+// Alive reports whether group pgid has a member that is not a zombie. A
+// zombie cannot be stopped and holds nothing; under an init that does not
+// reap orphans (some containers and sandboxes) zombies stay forever, and
+// waiting for them would turn every stop into a full stop_timeout.
+func Alive(pgid int) bool {
+	if !Exists(pgid) {
+		return false
+	}
+	if f, err := stat(pgid); err == nil && len(f) > 2 && f[2] == strconv.Itoa(pgid) && live(f[0]) {
+		return true // the leader itself
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	want := strconv.Itoa(pgid)
+	for _, e := range ents {
+		name := e.Name()
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		pid, _ := strconv.Atoi(name)
+		f, err := stat(pid)
+		if err == nil && len(f) > 2 && f[2] == want && live(f[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// live reports whether a /proc stat state is a running (not dead) process.
+func live(state string) bool { return state != "Z" && state != "X" }
+
 // Members returns the pids of the processes in group pgid.
 func Members(pgid int) []int {
 	ents, err := os.ReadDir("/proc")
