@@ -25,9 +25,9 @@ const bigBatch = 1024
 // Batcher is the pure core of watching: it collects events into a set of
 // distinct paths and says when they form a Batch. The set is due when it
 // holds at least need paths and no event arrived for debounce, or at once
-// after an overflow. It reads no clock and starts no goroutine: callers
-// pass the time, which makes it a function of events and time only. Run
-// drives it from channels.
+// after an overflow. Add, Due and Take read no clock and start no
+// goroutine: callers pass the time, which makes the batching a function of
+// events and time only. Run drives them from channels and a Clock.
 type Batcher struct {
 	debounce time.Duration       // quiet time that closes a burst
 	need     int                 // distinct paths needed for a batch

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -107,7 +108,7 @@ func startInotify(ctx context.Context, c *config, ops sysOps) (*inotify, error) 
 func (n *inotify) watchRoot(ctx context.Context, root string) error {
 	fi, statErr := os.Stat(root)
 	if dir := parent(root); dir != root {
-		err := n.watchDir(dir, root[len(dir):])
+		err := n.watchDir(dir, root[strings.LastIndexByte(root, sep)+1:])
 		switch {
 		case err == nil:
 		case errors.As(err, new(*LimitError)):
@@ -125,7 +126,6 @@ func (n *inotify) watchRoot(ctx context.Context, root string) error {
 // watchDir adds or updates the watch on dir. only non-empty restricts a new
 // watch to that entry name; "" makes the watch count every entry.
 func (n *inotify) watchDir(dir, only string) error {
-	only = strings.TrimPrefix(only, string(sep))
 	wd, err := n.ops.addWatch(n.fd, dir, watchMask)
 	if err != nil {
 		if errors.Is(err, unix.ENOSPC) {
@@ -255,13 +255,19 @@ func join(dir, name string) string {
 // watched returns how many folders hold a watch.
 func (n *inotify) watched() int { return int(n.count.Load()) }
 
-// close closes the inotify descriptor, which removes every watch, and waits
-// for the reader.
+// close stops the reader, then closes the inotify descriptor, which removes
+// every watch. The reader is stopped first (a read deadline wakes it) so
+// that no inotify_add_watch can run on a closed, maybe reused, descriptor.
 func (n *inotify) close() error {
 	var err error
 	n.once.Do(func() {
-		err = n.file.Close()
+		if err = n.file.SetReadDeadline(time.Now()); err != nil {
+			err = n.file.Close()
+			<-n.done
+			return
+		}
 		<-n.done
+		err = n.file.Close()
 	})
 	return err
 }
@@ -272,7 +278,7 @@ func (n *inotify) read() {
 	for {
 		k, err := n.file.Read(n.buf)
 		if err != nil {
-			if !errors.Is(err, os.ErrClosed) {
+			if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, os.ErrClosed) {
 				n.cfg.logf("watch: read inotify events: %v", err)
 				n.cfg.emit(Event{Overflow: true})
 			}

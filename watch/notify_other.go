@@ -35,6 +35,7 @@ type notifyBackend struct {
 	c     chan notify.EventInfo // notify sends here
 	roots []*notifyRoot
 	count atomic.Int64  // successful notify.Watch calls
+	full  bool          // the channel was seen full and not drained since
 	done  chan struct{} // closed when the receiver returns
 	once  sync.Once     // guards close
 }
@@ -98,9 +99,15 @@ func (n *notifyBackend) receive(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ei := <-n.c:
-			if len(n.c) >= cap(n.c)-1 {
-				n.cfg.logf("watch: too many changes at once: some were lost")
+			switch l := len(n.c); {
+			case l >= cap(n.c)-1:
+				if !n.full {
+					n.cfg.logf("watch: too many changes at once: some were lost")
+				}
+				n.full = true
 				n.cfg.emit(Event{Overflow: true})
+			case l < cap(n.c)/2:
+				n.full = false
 			}
 			n.handle(ei)
 		}
