@@ -146,6 +146,26 @@ func TestWatcher_GitignoreEditApplies(t *testing.T) {
 	}
 }
 
+func TestWatcher_FolderAttributesDoNotCount(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
+	if err := os.Chtimes(sub, time.Now(), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(sub, "f.go")
+	writeFile(t, f, "x") // changes sub's mtime too: the file counts, not sub
+	if got := collect(t, w, f); !slices.Equal(got[0].Paths, []string{f}) {
+		t.Fatalf("first batch = %v, want [%s]", got[0].Paths, f)
+	}
+}
+
 func TestWatcher_NewFolderTriggers(t *testing.T) {
 	dir := t.TempDir()
 	w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
