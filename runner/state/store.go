@@ -125,7 +125,7 @@ func (s *Store) Status() (*State, error) {
 // a short exclusive lock on .procman/state.lock, so that concurrent Updates
 // from several processes never lose one another's changes. Functions Posted
 // before Update are applied first, in order. The write is atomic: a kill at
-// any moment leaves the old file or the new one.
+// any moment leaves the old file or the new one. fn must not call the Store.
 func (s *Store) Update(fn func(*State)) error {
 	return s.commit(fn)
 }
