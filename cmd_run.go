@@ -67,6 +67,7 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 		Supervise: true,
 		RunID:     newRunID(),
 		Kill:      sig.kill,
+		Watch:     !c.NoWatch,
 	})
 	return r.Run(ctx, targets)
 }

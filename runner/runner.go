@@ -45,6 +45,13 @@ type Options struct {
 	// Kill, when cancelled during a stop, makes procman SIGKILL every group
 	// at once (a second Ctrl-C). nil: never.
 	Kill context.Context
+	// Watch watches every task of the plan that has a watch block, and
+	// re-runs or restarts it (and what depends on it) when its files change.
+	Watch bool
+	// Persist is procman watch: the targets' folders are watched when no
+	// task of the plan has a watch block, and a task or service that fails
+	// waits for a file change instead of ending the run.
+	Persist bool
 }
 
 // Runner runs a task graph.
@@ -60,6 +67,8 @@ type Runner struct {
 	stopOnce sync.Once
 	kill     context.Context // cancelled: stop without grace
 	failures chan error      // a service marked failed, a dependency failed
+	// triggerMu makes watch triggers run one at a time.
+	triggerMu sync.Mutex
 }
 
 // New returns a Runner for cfg.
@@ -101,7 +110,14 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 			dn.dependents = append(dn.dependents, n)
 		}
 	}
-	supervise := r.opts.Supervise
+	supervise := r.opts.Supervise || r.opts.Watch
+	if r.opts.Watch {
+		stop, err := r.startWatching(ctx, targets)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for _, name := range targets {
 		if r.cfg.Tasks[name].Kind == tasks.Service {
 			supervise = true
@@ -140,12 +156,16 @@ func (r *Runner) wait(ctx context.Context, targets []string, supervise bool) err
 		}
 		close(all)
 	}()
+	ended := (<-chan struct{})(all)
+	if r.opts.Watch {
+		ended = nil // watching goes on until Ctrl-C, whatever has ended
+	}
 	select {
 	case <-ctx.Done():
 		return nil
 	case err := <-r.failures:
 		return err
-	case <-all:
+	case <-ended:
 	}
 	for _, name := range targets {
 		if err := r.nodes[name].err; err != nil {
@@ -212,9 +232,13 @@ func (r *Runner) isStopping() bool {
 // dep failed or the run is ending.
 func (r *Runner) waitDeps(n *node) error {
 	for _, d := range n.deps {
+		finished := d.finished
+		if r.opts.Persist {
+			finished = nil // a failed dep may succeed when its files change
+		}
 		select {
 		case <-d.ready:
-		case <-d.finished:
+		case <-finished:
 			select {
 			case <-d.ready:
 			default:
@@ -247,10 +271,10 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	}
 	n.err = r.runOnce(n, args)
 	if n.err == nil {
-		close(n.ready)
+		n.markReady()
 		return
 	}
-	if !target && !errors.Is(n.err, context.Canceled) {
+	if !target && !r.opts.Persist && !errors.Is(n.err, context.Canceled) {
 		r.fail(n.err) // a dependency failed: end the run with its error
 	}
 }
@@ -302,6 +326,7 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 		return nil, err
 	}
 	n.cur = p
+	n.launchOnce.Do(func() { close(n.launched) })
 	if r.opts.Guard != nil {
 		if err := r.opts.Guard.Add(t.Name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
 			r.out.Logf(Warn, "guard: %v", err)
@@ -333,20 +358,45 @@ type node struct {
 	deps       []*node
 	dependents []*node
 	ready      chan struct{} // closed when dependents may start
+	launched   chan struct{} // closed when its process first started
 	finished   chan struct{} // closed when the task will not run again
 	stopped    chan struct{} // closed when stopAll is done with it
 	err        error         // why it failed; read after finished
 
+	readyOnce  sync.Once
+	launchOnce sync.Once
+
 	mu      sync.Mutex
-	cur     *process      // the running process, if any
-	halted  bool          // the run is ending: start nothing more
-	restart chan struct{} // a watch asks for a restart now
+	cur     *process        // the running process, if any
+	halted  bool            // the run is ending: start nothing more
+	restart chan struct{}   // a watch asks for a restart now
+	waiters []chan struct{} // closed when the restarted service is ready or gave up
+}
+
+// markReady lets n's dependents start.
+func (n *node) markReady() { n.readyOnce.Do(func() { close(n.ready) }) }
+
+// takeWaiters returns and forgets the restart waiters.
+func (n *node) takeWaiters() []chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	w := n.waiters
+	n.waiters = nil
+	return w
+}
+
+// release closes restart waiters.
+func release(waiters []chan struct{}) {
+	for _, w := range waiters {
+		close(w)
+	}
 }
 
 func newNode(t *tasks.Task) *node {
 	return &node{
 		t:        t,
 		ready:    make(chan struct{}),
+		launched: make(chan struct{}),
 		finished: make(chan struct{}),
 		stopped:  make(chan struct{}),
 		restart:  make(chan struct{}, 1),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/procman/procman/tasks"
@@ -15,11 +14,12 @@ var ErrServiceFailed = errors.New("service failed")
 
 // ending is how one run of a service process ended.
 type ending struct {
-	code        int           // exit code, 128+N for signal N
-	failedStart bool          // it never became ready, or a check failed
-	uptime      time.Duration // how long it ran
-	requested   bool          // a watch asked for the restart: no backoff
-	stopping    bool          // the run is ending: do not restart
+	code        int             // exit code, 128+N for signal N
+	failedStart bool            // it never became ready, or a check failed
+	uptime      time.Duration   // how long it ran
+	requested   bool            // a watch asked for the restart: no backoff
+	stopping    bool            // the run is ending: do not restart
+	waiters     []chan struct{} // to close when the next start is ready
 }
 
 // supervise runs service n until the run ends or its restart policy gives
@@ -27,10 +27,11 @@ type ending struct {
 func (r *Runner) supervise(ctx context.Context, n *node) error {
 	t := n.t
 	b := newBackoff(t)
-	var readyOnce sync.Once
-	markReady := func() { readyOnce.Do(func() { close(n.ready) }) }
+	var waiters []chan struct{}
+	defer func() { release(waiters); release(n.takeWaiters()) }()
 	for {
-		e := r.runService(n, markReady)
+		e := r.runService(n, waiters)
+		waiters = e.waiters
 		if e.stopping || r.isStopping() {
 			return nil
 		}
@@ -38,19 +39,30 @@ func (r *Runner) supervise(ctx context.Context, n *node) error {
 			continue
 		}
 		v, delay := b.next(e.code, e.failedStart, e.uptime)
-		switch v {
-		case finished:
+		switch {
+		case v == finished && !r.opts.Persist:
 			r.out.Logf(Info, "%s will not be restarted (restart: %s)", t.Name, t.Restart)
 			return nil
-		case failed:
+		case v == failed && !r.opts.Persist:
 			err := fmt.Errorf("%s: %w after %d restarts", t.Name, ErrServiceFailed, b.streak)
 			r.out.Logf(Error, "%s failed after %d restarts", t.Name, b.streak)
 			return err
+		case v != restartAfter:
+			r.out.Logf(Warn, "%s is down; waiting for a file change to start it again", t.Name)
+			select {
+			case <-n.restart:
+				waiters = append(waiters, n.takeWaiters()...)
+				b = newBackoff(t)
+				continue
+			case <-r.stopping:
+				return nil
+			}
 		}
 		r.out.Logf(Info, "%s restarting in %v (restart %d)", t.Name, delay, b.streak)
 		select {
 		case <-r.clock.After(delay):
 		case <-n.restart:
+			waiters = append(waiters, n.takeWaiters()...)
 		case <-r.stopping:
 			return nil
 		}
@@ -58,11 +70,13 @@ func (r *Runner) supervise(ctx context.Context, n *node) error {
 }
 
 // runService starts service n once and waits until that process ends,
-// watching its readiness and its periodic health check.
-func (r *Runner) runService(n *node, markReady func()) ending {
+// watching its readiness and its periodic health check. waiters are closed
+// when this start is ready or has ended.
+func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 	t := n.t
 	lines := newLogProbe(t.Ready)
 	p, err := r.launch(n, t.Cmd, lines.hook())
+	defer func() { release(waiters) }()
 	if errors.Is(err, context.Canceled) {
 		return ending{stopping: true}
 	}
@@ -94,7 +108,9 @@ func (r *Runner) runService(n *node, markReady func()) ending {
 			if t.Ready != nil {
 				r.out.Logf(Info, "%s is ready", t.Name)
 			}
-			markReady()
+			n.markReady()
+			release(waiters)
+			waiters = nil
 			tick = r.clock.After(r.cfg.Interval)
 		case <-tick:
 			tick = r.clock.After(r.cfg.Interval)
@@ -106,10 +122,10 @@ func (r *Runner) runService(n *node, markReady func()) ending {
 				r.out.Logf(Debug, "%s: health check passed (pid %d)", t.Name, p.pgid)
 			}
 		case <-n.restart:
-			r.out.Logf(Info, "restarting %s", t.Name)
 			p.stop(r.kill)
 			<-p.done
-			return ending{requested: true}
+			next := n.takeWaiters()
+			return ending{requested: true, waiters: next}
 		case <-r.stopping:
 			<-p.done // stopAll stops it in dependency order
 			return ending{stopping: true}
@@ -117,16 +133,22 @@ func (r *Runner) runService(n *node, markReady func()) ending {
 	}
 }
 
-// Restart asks service name to restart now, skipping the backoff. It
-// reports false when name is not a running service of this run.
-func (r *Runner) Restart(name string) bool {
+// Restart asks service name to restart now, skipping the backoff and not
+// counting toward max_restarts. The channel is closed when the new start is
+// ready, or the service ended without getting there; nil when name is not
+// a service of this run.
+func (r *Runner) Restart(name string) <-chan struct{} {
 	n, ok := r.nodes[name]
 	if !ok || n.t.Kind != tasks.Service {
-		return false
+		return nil
 	}
+	w := make(chan struct{})
+	n.mu.Lock()
+	n.waiters = append(n.waiters, w)
+	n.mu.Unlock()
 	select {
 	case n.restart <- struct{}{}:
-	default: // a restart is already pending
+	default: // a restart is already pending; it releases w too
 	}
-	return true
+	return w
 }

@@ -1,0 +1,212 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/procman/procman/tasks"
+	"github.com/procman/procman/watch"
+)
+
+// startWatching starts a watcher for every watched task of the plan and a
+// goroutine that turns its batches into triggers. The returned function
+// stops them all.
+func (r *Runner) startWatching(ctx context.Context, targets []string) (func(), error) {
+	watched := map[string]*tasks.Watch{}
+	var names []string
+	for _, name := range r.order {
+		if w := r.nodes[name].t.Watch; w != nil {
+			watched[name] = w
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 && r.opts.Persist {
+		for _, name := range targets {
+			w := r.cfg.WatchDefaults
+			w.Paths = []string{r.nodes[name].t.Dir}
+			watched[name] = &w
+			names = append(names, name)
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var watchers []*watch.Watcher
+	stop := func() {
+		cancel()
+		for _, w := range watchers {
+			_ = w.Close()
+		}
+		wg.Wait()
+	}
+	for _, name := range names {
+		t, w := r.nodes[name].t, watched[name]
+		ws, err := watch.New(wctx, watch.Options{
+			Roots:         w.Paths,
+			Base:          r.cfg.Dir,
+			Ignore:        r.ignores(t, w),
+			Debounce:      w.Debounce,
+			ChangesNeeded: w.ChangesNeeded,
+			Logf:          func(f string, a ...any) { r.out.Logf(Warn, "watch: "+f, a...) },
+		})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("watch %s: %w", name, err)
+		}
+		r.out.Logf(Debug, "watching %s for %s (%d folders)", strings.Join(r.rel(w.Paths), ", "), name, ws.Watched())
+		watchers = append(watchers, ws)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.consume(wctx, r.nodes[name], ws)
+		}()
+	}
+	return stop, nil
+}
+
+// ignores returns the watch ignore patterns of t, with its own generates
+// outputs added so that a task never triggers itself.
+func (r *Runner) ignores(t *tasks.Task, w *tasks.Watch) []string {
+	out := append([]string(nil), w.Ignore...)
+	for _, g := range t.Generates {
+		rel, err := filepath.Rel(r.cfg.Dir, filepath.Join(t.Dir, g))
+		if err == nil && !strings.HasPrefix(rel, "..") {
+			out = append(out, "/"+filepath.ToSlash(rel))
+		}
+	}
+	return out
+}
+
+// consume triggers n for every batch of w, once n has first been started.
+// Batches that arrive before, or while a trigger runs, wait in the watcher.
+func (r *Runner) consume(ctx context.Context, n *node, w *watch.Watcher) {
+	first := n.finished
+	if n.t.Kind == tasks.Service {
+		first = n.launched
+	}
+	select {
+	case <-first:
+	case <-n.ready:
+	case <-ctx.Done():
+		return
+	}
+	for {
+		select {
+		case b, ok := <-w.Batches():
+			if !ok {
+				return
+			}
+			_ = r.Trigger(ctx, n.t.Name, b)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Trigger acts on a change to task name's files: a service is restarted; a
+// once or plain task is run again, then every task between it and the
+// targets that depends on it, and when all succeed the services among them
+// are restarted, each after the ones it depends on are ready again. When a
+// run fails, the services keep running and the error is returned.
+func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error {
+	r.triggerMu.Lock()
+	defer r.triggerMu.Unlock()
+	n := r.nodes[name]
+	if r.isStopping() || n == nil {
+		return nil
+	}
+	verb := "re-running"
+	if n.t.Kind == tasks.Service {
+		verb = "restarting"
+	}
+	r.out.Logf(Info, "watch: %s: %s %s", r.describeBatch(b), verb, name)
+	affected := r.downstream(n)
+	for _, m := range affected {
+		if m.t.Kind == tasks.Service || (m != n && !closed(m.finished)) {
+			continue // services come next; a task not yet run will run by itself
+		}
+		if err := r.runOnce(m, nil); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				r.out.Logf(Error, "watch: %s failed; running services keep running", m.t.Name)
+			}
+			return err
+		}
+		m.markReady()
+	}
+	for _, m := range affected {
+		if m.t.Kind != tasks.Service || !closed(m.launched) {
+			continue
+		}
+		select {
+		case <-r.Restart(m.t.Name):
+		case <-r.stopping:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+// downstream returns n and every node that depends on it, transitively, in
+// plan order.
+func (r *Runner) downstream(n *node) []*node {
+	in := map[*node]bool{n: true}
+	var out []*node
+	for _, name := range r.order {
+		m := r.nodes[name]
+		for _, d := range m.deps {
+			if in[d] {
+				in[m] = true
+			}
+		}
+		if in[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// describeBatch says what changed, for the log: "3 files changed (a.go,
+// b.go, c.go, ...)".
+func (r *Runner) describeBatch(b watch.Batch) string {
+	if b.Overflow && len(b.Paths) == 0 {
+		return "events were lost (queue overflow)"
+	}
+	rel := r.rel(b.Paths)
+	shown := rel[:min(len(rel), 3)]
+	list := strings.Join(shown, ", ")
+	if len(rel) > len(shown) {
+		list += ", ..."
+	}
+	noun := "files"
+	if len(rel) == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf("%d %s changed (%s)", len(rel), noun, list)
+}
+
+// rel returns paths relative to the project folder where they are inside it.
+func (r *Runner) rel(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if rel, err := filepath.Rel(r.cfg.Dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+			p = rel
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
