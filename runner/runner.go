@@ -69,6 +69,7 @@ type Runner struct {
 	failures chan error      // a service marked failed, a dependency failed
 	// triggerMu makes watch triggers run one at a time.
 	triggerMu sync.Mutex
+	watching  bool // some task is watched: the run goes on until Ctrl-C
 }
 
 // New returns a Runner for cfg.
@@ -157,7 +158,7 @@ func (r *Runner) wait(ctx context.Context, targets []string, supervise bool) err
 		close(all)
 	}()
 	ended := (<-chan struct{})(all)
-	if r.opts.Watch {
+	if r.watching {
 		ended = nil // watching goes on until Ctrl-C, whatever has ended
 	}
 	select {

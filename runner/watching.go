@@ -32,6 +32,7 @@ func (r *Runner) startWatching(ctx context.Context, targets []string) (func(), e
 			names = append(names, name)
 		}
 	}
+	r.watching = len(names) > 0
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var watchers []*watch.Watcher
