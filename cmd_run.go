@@ -27,13 +27,19 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	r := runner.New(p.cfg, runner.Options{
+	runID := newRunID()
+	s, err := p.open(false, runID)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	r := runner.New(p.cfg, s.options(runner.Options{
 		Out:   p.out,
 		Force: c.Force,
 		Args:  c.Args,
-		RunID: newRunID(),
+		RunID: runID,
 		Kill:  sig.kill,
-	})
+	}))
 	return r.Run(ctx, []string{c.Task})
 }
 
@@ -61,14 +67,20 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(targets...)
 	}
-	r := runner.New(p.cfg, runner.Options{
+	runID := newRunID()
+	s, err := p.open(true, runID)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	r := runner.New(p.cfg, s.options(runner.Options{
 		Out:       p.out,
 		Force:     c.Force,
 		Supervise: true,
-		RunID:     newRunID(),
+		RunID:     runID,
 		Kill:      sig.kill,
 		Watch:     !c.NoWatch,
-	})
+	}))
 	return r.Run(ctx, targets)
 }
 

@@ -23,13 +23,20 @@ func (c *WatchCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	r := runner.New(p.cfg, runner.Options{
-		Out:     p.out,
-		Force:   c.Force,
-		RunID:   newRunID(),
-		Kill:    sig.kill,
-		Watch:   true,
-		Persist: true,
-	})
+	runID := newRunID()
+	s, err := p.open(true, runID)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	r := runner.New(p.cfg, s.options(runner.Options{
+		Out:       p.out,
+		Force:     c.Force,
+		Supervise: true,
+		RunID:     runID,
+		Kill:      sig.kill,
+		Watch:     true,
+		Persist:   true,
+	}))
 	return r.Run(ctx, []string{c.Task})
 }

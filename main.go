@@ -20,12 +20,14 @@ var version = "dev"
 type CLI struct {
 	Globals
 
-	Up    UpCmd    `cmd:"" help:"Start every service (or the named tasks) with their deps, and supervise them until Ctrl-C."`
-	Run   RunCmd   `cmd:"" help:"Run TASK after its deps, then exit with its status."`
-	Watch WatchCmd `cmd:"" help:"Run TASK after its deps, and re-run or restart it when watched files change; until Ctrl-C."`
-	List  ListCmd  `cmd:"" help:"List the tasks: name, kind, deps, description."`
-	Graph GraphCmd `cmd:"" help:"Print the dependency graph, as text or Graphviz DOT."`
-	Check CheckCmd `cmd:"" help:"Validate the config; print every problem and exit 2."`
+	Up     UpCmd     `cmd:"" help:"Start every service (or the named tasks) with their deps, and supervise them until Ctrl-C."`
+	Run    RunCmd    `cmd:"" help:"Run TASK after its deps, then exit with its status."`
+	Watch  WatchCmd  `cmd:"" help:"Run TASK after its deps, and re-run or restart it when watched files change; until Ctrl-C."`
+	List   ListCmd   `cmd:"" help:"List the tasks: name, kind, deps, description."`
+	Graph  GraphCmd  `cmd:"" help:"Print the dependency graph, as text or Graphviz DOT."`
+	Check  CheckCmd  `cmd:"" help:"Validate the config; print every problem and exit 2."`
+	Status StatusCmd `cmd:"" help:"Show the persisted state: tasks, last runs, restarts, whether a procman is active, recent errors."`
+	Guard  GuardCmd  `cmd:"" hidden:"" help:"Stop procman's process groups when procman dies (started by procman itself)."`
 }
 
 func main() {

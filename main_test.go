@@ -67,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"signal":    cmdSignal,
 			"gone":      cmdGone,
 			"linecheck": cmdLinecheck,
+			"childpid":  cmdChildpid,
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
@@ -196,6 +197,34 @@ func cmdLinecheck(ts *testscript.TestScript, neg bool, args []string) {
 	if next-1 != n {
 		ts.Fatalf("%s: %d lines, want %d", args[1], next-1, n)
 	}
+}
+
+// childpid PIDFILE WORD OUTFILE writes to OUTFILE the pid of the child of
+// the process in PIDFILE whose command line holds WORD (procman's guard).
+func cmdChildpid(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: childpid PIDFILE WORD OUTFILE")
+	}
+	parent := readPids(ts, args[0])[0]
+	ents, err := os.ReadDir("/proc")
+	ts.Check(err)
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err1 := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		cmdline, err2 := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if ppid, _ := strconv.Atoi(f[1]); ppid == parent && strings.Contains(string(cmdline), args[1]) {
+			ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(strconv.Itoa(pid)+"\n"), 0o644))
+			return
+		}
+	}
+	ts.Fatalf("no child of %d with %q", parent, args[1])
 }
 
 // readPids reads whitespace-separated pids from a file.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procman/procman/runner/state"
 	"github.com/procman/procman/tasks"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	RunID     string   // given to every child as PROCMAN_RUN_ID
 	Clock     Clock    // nil: the wall clock
 	Guard     Guard    // nil: none
+	// Store, when not nil, records the run in the state file. With
+	// Supervise, the run records itself as the project's supervisor and
+	// its process groups for crash recovery.
+	Store *state.Store
 	// Kill, when cancelled during a stop, makes procman SIGKILL every group
 	// at once (a second Ctrl-C). nil: never.
 	Kill context.Context
@@ -56,10 +61,11 @@ type Options struct {
 
 // Runner runs a task graph.
 type Runner struct {
-	cfg   *tasks.Config
-	opts  Options
-	out   *Output
-	clock Clock
+	cfg     *tasks.Config
+	opts    Options
+	out     *Output
+	clock   Clock
+	journal *journal
 
 	nodes    map[string]*node
 	order    []string      // the plan: deps before dependents
@@ -82,6 +88,7 @@ func New(cfg *tasks.Config, opts Options) *Runner {
 	}
 	return &Runner{
 		cfg: cfg, opts: opts, out: opts.Out, clock: opts.Clock,
+		journal:  &journal{store: opts.Store, supervisor: opts.Supervise, now: opts.Clock.Now},
 		nodes:    map[string]*node{},
 		stopping: make(chan struct{}),
 		kill:     opts.Kill,
@@ -123,6 +130,11 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 		if r.cfg.Tasks[name].Kind == tasks.Service {
 			supervise = true
 		}
+	}
+	r.journal.begin(r.opts.RunID)
+	defer r.journal.end()
+	if r.opts.Store != nil && supervise {
+		go r.flushPeriodically()
 	}
 	for _, name := range order {
 		go r.runNode(ctx, r.nodes[name], r.isTarget(name, targets))
@@ -270,7 +282,7 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	if target {
 		args = r.opts.Args
 	}
-	n.err = r.runOnce(n, args)
+	n.err = r.runOnce(n, args, r.opts.Force)
 	if n.err == nil {
 		n.markReady()
 		return
@@ -280,8 +292,15 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	}
 }
 
-// runOnce runs a plain or once task to its end.
-func (r *Runner) runOnce(n *node, args []string) error {
+// runOnce runs a plain or once task to its end. A once task with sources
+// is skipped while they are unchanged since its last success and its
+// generates exist, unless force.
+func (r *Runner) runOnce(n *node, args []string, force bool) error {
+	fp, upToDate := r.upToDate(n.t, force)
+	if upToDate {
+		r.out.Logf(Info, "%s is up to date", n.t.Name)
+		return nil
+	}
 	cmd := n.t.Cmd
 	if len(args) > 0 {
 		cmd = cmd.WithArgs(args)
@@ -294,13 +313,59 @@ func (r *Runner) runOnce(n *node, args []string) error {
 	r.forget(n, p)
 	if p.code != 0 {
 		if r.isStopping() {
+			r.journal.exited(n.t.Name, p, "")
 			return context.Canceled
 		}
-		r.out.Logf(Error, "%s %s", n.t.Name, describe(p.code))
+		msg := n.t.Name + " " + describe(p.code)
+		r.journal.exited(n.t.Name, p, msg)
+		r.out.Logf(Error, "%s", msg)
 		return &ExitError{Task: n.t.Name, Code: p.code}
+	}
+	r.journal.exited(n.t.Name, p, "")
+	if fp != "" {
+		r.journal.succeeded(n.t.Name, fp)
 	}
 	r.out.Logf(Debug, "%s finished", n.t.Name)
 	return nil
+}
+
+// upToDate computes the sources fingerprint of once task t and reports
+// whether t can be skipped: same fingerprint as its last success, and
+// every generates output there.
+func (r *Runner) upToDate(t *tasks.Task, force bool) (fingerprint string, ok bool) {
+	if t.Kind != tasks.Once || len(t.Sources) == 0 || r.opts.Store == nil {
+		return "", false
+	}
+	fp, err := t.Fingerprint()
+	if err != nil {
+		r.out.Logf(Warn, "%s: sources: %v; running it", t.Name, err)
+		return "", false
+	}
+	if force {
+		return fp, false
+	}
+	st, err := r.opts.Store.Read()
+	if err != nil || st.Tasks[t.Name] == nil || st.Tasks[t.Name].Fingerprint != fp {
+		return fp, false
+	}
+	if missing := t.MissingGenerates(); len(missing) > 0 {
+		r.out.Logf(Debug, "%s: %s missing; running it", t.Name, missing[0])
+		return fp, false
+	}
+	return fp, true
+}
+
+// flushPeriodically refreshes the state file every interval while the run
+// goes on, so that last_updated shows a live supervisor.
+func (r *Runner) flushPeriodically() {
+	for {
+		select {
+		case <-r.clock.After(r.cfg.Interval):
+			r.journal.touch()
+		case <-r.stopping:
+			return
+		}
+	}
 }
 
 // launch starts cmd for n, unless the run is ending.
@@ -324,8 +389,11 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 	if err != nil {
 		err = fmt.Errorf("start %q: %w", t.Name, err)
 		r.out.Logf(Error, "%v", err)
+		r.journal.failed(t.Name, err.Error())
 		return nil, err
 	}
+	r.journal.started(t.Name, p, t.Kind == tasks.Service && n.starts > 0)
+	n.starts++
 	n.cur = p
 	n.launchOnce.Do(func() { close(n.launched) })
 	if r.opts.Guard != nil {
@@ -369,6 +437,7 @@ type node struct {
 
 	mu      sync.Mutex
 	cur     *process        // the running process, if any
+	starts  int             // processes started so far
 	halted  bool            // the run is ending: start nothing more
 	restart chan struct{}   // a watch asks for a restart now
 	waiters []chan struct{} // closed when the restarted service is ready or gave up

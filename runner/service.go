@@ -46,6 +46,7 @@ func (r *Runner) supervise(ctx context.Context, n *node) error {
 		case v == failed && !r.opts.Persist:
 			err := fmt.Errorf("%s: %w after %d restarts", t.Name, ErrServiceFailed, b.streak)
 			r.out.Logf(Error, "%s failed after %d restarts", t.Name, b.streak)
+			r.journal.failed(t.Name, fmt.Sprintf("failed after %d restarts", b.streak))
 			return err
 		case v != restartAfter:
 			r.out.Logf(Warn, "%s is down; waiting for a file change to start it again", t.Name)
@@ -92,14 +93,20 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 		select {
 		case <-p.done:
 			e := ending{code: p.code, failedStart: !ready || failedCheck, uptime: r.clock.Now().Sub(p.started)}
+			msg := ""
 			if !r.isStopping() {
 				r.out.Logf(Info, "%s %s", t.Name, describe(p.code))
+				if p.code != 0 {
+					msg = t.Name + " " + describe(p.code)
+				}
 			}
+			r.journal.exited(t.Name, p, msg)
 			return e
 		case err := <-probe:
 			probe = nil
 			if err != nil {
 				r.out.Logf(Error, "%s: %v", t.Name, err)
+				r.journal.failed(t.Name, err.Error())
 				failedCheck = true
 				go p.stop(r.kill)
 				continue
@@ -108,6 +115,7 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 			if t.Ready != nil {
 				r.out.Logf(Info, "%s is ready", t.Name)
 			}
+			r.journal.ready(t.Name)
 			n.markReady()
 			release(waiters)
 			waiters = nil
@@ -124,10 +132,12 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 		case <-n.restart:
 			p.stop(r.kill)
 			<-p.done
+			r.journal.exited(t.Name, p, "")
 			next := n.takeWaiters()
 			return ending{requested: true, waiters: next}
 		case <-r.stopping:
 			<-p.done // stopAll stops it in dependency order
+			r.journal.exited(t.Name, p, "")
 			return ending{stopping: true}
 		}
 	}

@@ -124,12 +124,13 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		verb = "restarting"
 	}
 	r.out.Logf(Info, "watch: %s: %s %s", r.describeBatch(b), verb, name)
+	r.journal.changes(len(b.Paths))
 	affected := r.downstream(n)
 	for _, m := range affected {
 		if m.t.Kind == tasks.Service || (m != n && !closed(m.finished)) {
 			continue // services come next; a task not yet run will run by itself
 		}
-		if err := r.runOnce(m, nil); err != nil {
+		if err := r.runOnce(m, nil, true); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				r.out.Logf(Error, "watch: %s failed; running services keep running", m.t.Name)
 			}
