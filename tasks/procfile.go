@@ -17,7 +17,8 @@ var procLineRE = regexp.MustCompile(`^([A-Za-z0-9_-]+):[ \t]*(.*)$`)
 const DefaultPort = 5000
 
 // loadProcfile parses a plain foreman Procfile into c: every entry a
-// service, PORT = base + 100 × its index among entries.
+// service, PORT = base + 100 × its index among entries, and PS = NAME.1
+// (foreman's process name; procman runs one instance of each).
 func (p *parser) loadProcfile(c *Config, data []byte, opts LoadOptions) {
 	env := newEnvList(opts.Environ)
 	p.loadEnvFiles(filepath.Dir(p.file), nil, env)
@@ -88,7 +89,7 @@ func procfileTask(c *Config, name string, cmd Command, line, port int) *Task {
 		Cmd:         cmd,
 		Kind:        Service,
 		Dir:         c.Dir,
-		Env:         map[string]string{"PORT": strconv.Itoa(port)},
+		Env:         map[string]string{"PORT": strconv.Itoa(port), "PS": name + ".1"},
 		Restart:     RestartAlways,
 		Backoff:     DefaultBackoff,
 		StopSignal:  syscall.SIGTERM,
