@@ -27,6 +27,9 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
+	if _, err := p.cfg.Plan(c.Task); err != nil {
+		return &usageError{err}
+	}
 	runID := newRunID()
 	s, err := p.open(false, runID)
 	if err != nil {
@@ -66,6 +69,9 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	}
 	if c.DryRun {
 		return p.dryRun(targets...)
+	}
+	if _, err := p.cfg.Plan(targets...); err != nil {
+		return &usageError{err}
 	}
 	runID := newRunID()
 	s, err := p.open(true, runID)

@@ -23,6 +23,9 @@ func (c *WatchCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
+	if _, err := p.cfg.Plan(c.Task); err != nil {
+		return &usageError{err}
+	}
 	runID := newRunID()
 	s, err := p.open(true, runID)
 	if err != nil {
