@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/procman/procman/tasks"
+)
+
+// launch starts cmd for n, unless the run is ending.
+func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*process, error) {
+	t := n.t
+	s := spec{
+		name:        t.Name,
+		argv:        cmd.Argv,
+		dir:         t.Dir,
+		env:         append(r.cfg.Environ(t), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
+		stopSignal:  t.StopSignal,
+		stopTimeout: t.StopTimeout,
+		onLine:      onLine,
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.halted {
+		return nil, context.Canceled
+	}
+	p, err := start(s, r.out, r.clock.Now())
+	if err != nil {
+		err = fmt.Errorf("start %q: %w", t.Name, err)
+		r.out.Logf(Error, "%v", err)
+		r.journal.failed(t.Name, err.Error())
+		return nil, err
+	}
+	r.journal.started(t.Name, p, t.Kind == tasks.Service && n.starts > 0)
+	n.starts++
+	n.cur = p
+	n.launchOnce.Do(func() { close(n.launched) })
+	if r.opts.Guard != nil {
+		if err := r.opts.Guard.Add(t.Name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
+			r.out.Logf(Warn, "guard: %v", err)
+		}
+	}
+	level := Debug
+	if t.Kind == tasks.Service {
+		level = Info
+	}
+	r.out.Logf(level, "%s started (pid %d)", t.Name, p.pgid)
+	return p, nil
+}
+
+// forget drops a finished process from n and from the guard.
+func (r *Runner) forget(n *node, p *process) {
+	n.mu.Lock()
+	if n.cur == p {
+		n.cur = nil
+	}
+	n.mu.Unlock()
+	if r.opts.Guard != nil {
+		_ = r.opts.Guard.Remove(p.pgid)
+	}
+}
+
+// node is one task of the plan while it runs.
+type node struct {
+	t          *tasks.Task
+	deps       []*node
+	dependents []*node
+	ready      chan struct{} // closed when dependents may start
+	launched   chan struct{} // closed when its process first started
+	finished   chan struct{} // closed when the task will not run again
+	stopped    chan struct{} // closed when stopAll is done with it
+	err        error         // why it failed; read after finished
+
+	readyOnce  sync.Once
+	launchOnce sync.Once
+
+	mu      sync.Mutex
+	cur     *process        // the running process, if any
+	starts  int             // processes started so far
+	halted  bool            // the run is ending: start nothing more
+	restart chan struct{}   // a watch asks for a restart now
+	waiters []chan struct{} // closed when the restarted service is ready or gave up
+}
+
+// markReady lets n's dependents start.
+func (n *node) markReady() { n.readyOnce.Do(func() { close(n.ready) }) }
+
+// takeWaiters returns and forgets the restart waiters.
+func (n *node) takeWaiters() []chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	w := n.waiters
+	n.waiters = nil
+	return w
+}
+
+// release closes restart waiters.
+func release(waiters []chan struct{}) {
+	for _, w := range waiters {
+		close(w)
+	}
+}
+
+func newNode(t *tasks.Task) *node {
+	return &node{
+		t:        t,
+		ready:    make(chan struct{}),
+		launched: make(chan struct{}),
+		finished: make(chan struct{}),
+		stopped:  make(chan struct{}),
+		restart:  make(chan struct{}, 1),
+	}
+}
+
+// halt marks n so that nothing more starts, and returns the running process.
+func (n *node) halt() *process {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.halted = true
+	return n.cur
+}
