@@ -1,0 +1,173 @@
+// Command bench measures procman end to end against the physical floor,
+// measured in the same run on the same machine: restart latency after a
+// save, a checkout-like storm, idle cost on a big tree, output throughput,
+// start-up of a no-op run, and 200 services. It builds procman from this
+// module, prints one table, writes it as Markdown with -out, and exits 1
+// when a target is missed (2 when it could not run).
+//
+//	go run ./bench [-cases restart,storm,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the command line: which cases, at which sizes.
+type config struct {
+	cases       []string
+	rounds      int           // saves per restart series
+	files       int           // files in the restart tree
+	storm       int           // files rewritten in the storm
+	idle        time.Duration // idle window
+	idleFiles   int           // files in the idle tree
+	idleModules int           // files in its node_modules
+	lines       int           // lines per writer in the throughput case
+	runs        int           // runs per side in the startup case
+	services    int           // services in the scale case
+	out         string        // Markdown file ("" none)
+	quiet       bool          // no progress on stderr
+}
+
+// allCases are the cases in the order they run.
+var allCases = []string{"restart", "storm", "idle", "throughput", "startup", "scale"}
+
+// parseFlags reads args into a config.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cases := fs.String("cases", strings.Join(allCases, ","), "cases to run, comma-separated")
+	fs.IntVar(&c.rounds, "rounds", 30, "saves per restart series")
+	fs.IntVar(&c.files, "files", 1000, "files in the restart tree")
+	fs.IntVar(&c.storm, "storm", 2000, "files rewritten in the storm")
+	fs.DurationVar(&c.idle, "idle", 30*time.Second, "idle window")
+	fs.IntVar(&c.idleFiles, "idle-files", 20000, "files in the idle tree")
+	fs.IntVar(&c.idleModules, "idle-modules", 50000, "files in the idle tree's node_modules")
+	fs.IntVar(&c.lines, "lines", 1000000, "lines per writer in the throughput case")
+	fs.IntVar(&c.runs, "runs", 50, "runs per side in the startup case")
+	fs.IntVar(&c.services, "services", 200, "services in the scale case")
+	fs.StringVar(&c.out, "out", "", "also write the table as Markdown to this file")
+	fs.BoolVar(&c.quiet, "q", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	for _, name := range strings.Split(*cases, ",") {
+		name = strings.TrimSpace(name)
+		if !contains(allCases, name) {
+			return c, fmt.Errorf("unknown case %q (cases: %s)", name, strings.Join(allCases, ", "))
+		}
+		c.cases = append(c.cases, name)
+	}
+	if c.rounds < 1 || c.files < 1 || c.storm < 1 || c.idleFiles < 1 || c.lines < 1 || c.runs < 1 || c.services < 1 || c.idle <= 0 {
+		return c, fmt.Errorf("sizes must be at least 1")
+	}
+	return c, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the benchmark without os.Exit: 0 when every target was met, 1
+// when one was missed, 2 when it could not run.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	logf := func(format string, a ...any) {
+		if !cfg.quiet {
+			fmt.Fprintf(stderr, "bench: "+format+"\n", a...)
+		}
+	}
+	logf("building procman")
+	e, err := setup(ctx, logf)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	defer e.close()
+	rows := e.runCases(ctx, cfg)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "bench: interrupted\n")
+		return 2
+	}
+	if err := writeText(stdout, rows); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	if cfg.out != "" {
+		if err := writeOut(cfg.out, rows); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 2
+		}
+	}
+	if missed(rows) {
+		return 1
+	}
+	return 0
+}
+
+// runCases runs the chosen cases in order and returns their rows.
+func (e *env) runCases(ctx context.Context, cfg config) []row {
+	var rows []row
+	for _, c := range cfg.cases {
+		if ctx.Err() != nil {
+			break
+		}
+		switch c {
+		case "restart":
+			rows = append(rows, e.restartRows(ctx, cfg)...)
+		case "storm":
+			rows = append(rows, e.stormRow(ctx, cfg))
+		case "idle":
+			rows = append(rows, e.idleRows(ctx, cfg)...)
+		case "throughput":
+			rows = append(rows, e.throughputRow(ctx, cfg))
+		case "startup":
+			rows = append(rows, e.startupRow(ctx, cfg))
+		case "scale":
+			rows = append(rows, e.scaleRows(ctx, cfg)...)
+		}
+	}
+	return rows
+}
+
+// writeOut writes the Markdown table to path.
+func writeOut(path string, rows []row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	desc := fmt.Sprintf("%s, %d cores, %s", machine(), runtime.NumCPU(), runtime.Version())
+	if err := writeMarkdown(f, desc, rows); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

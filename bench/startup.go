@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// startupWarmup is how many unmeasured runs of each side come first.
+const startupWarmup = 3
+
+// startupRow measures case 5: `procman run noop` (cmd: "true") against
+// `sh -c true`, cfg.runs runs each, interleaved; the medians count.
+func (e *env) startupRow(ctx context.Context, cfg config) row {
+	const name = "startup: run noop"
+	dir, err := e.caseDir("startup")
+	if err != nil {
+		return failRows(err, name)[0]
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte("tasks:\n  noop: {cmd: \"true\"}\n"), 0o644); err != nil {
+		return failRows(err, name)[0]
+	}
+	e.logf("startup: %d runs each", cfg.runs)
+	var floor, got []time.Duration
+	for i := range startupWarmup + cfg.runs {
+		f, err := e.timeRun(ctx, dir, "", "/bin/sh", "-c", "true")
+		if err != nil {
+			return failRows(err, name)[0]
+		}
+		g, err := e.timeRun(ctx, dir, "", e.procman, "run", "noop")
+		if err != nil {
+			return failRows(err, name)[0]
+		}
+		if i >= startupWarmup {
+			floor, got = append(floor, f), append(got, g)
+		}
+	}
+	f, g := median(floor), median(got)
+	return row{name: name, unit: dur, floor: secs(f), got: secs(g), target: "≤ floor + 3 ms",
+		verdict: check(g <= f+3*time.Millisecond),
+		note:    fmt.Sprintf("floor: sh -c true; medians of %d; procman p90 %s", cfg.runs, fmtDur(quantile(got, 0.9)))}
+}
