@@ -46,6 +46,7 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 		level = Info
 	}
 	r.out.Logf(level, "%s started (pid %d)", t.Name, p.pgid)
+	r.out.Logf(Debug, "%s: exec %q in %s (stop: %v, then SIGKILL after %v)", t.Name, cmd.Argv, t.Dir, t.StopSignal, t.StopTimeout)
 	return p, nil
 }
 
