@@ -117,12 +117,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: interrupted\n")
 		return 2
 	}
+	desc := fmt.Sprintf("%s, %d cores, %s", machine(), runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(stdout, "Measured on %s.\n\n", desc)
 	if err := writeText(stdout, rows); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
 	if cfg.out != "" {
-		if err := writeOut(cfg.out, rows); err != nil {
+		if err := writeOut(cfg.out, desc, rows); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 2
 		}
@@ -158,13 +160,13 @@ func (e *env) runCases(ctx context.Context, cfg config) []row {
 	return rows
 }
 
-// writeOut writes the Markdown table to path.
-func writeOut(path string, rows []row) error {
+// writeOut writes the Markdown table to path, under a line naming the
+// machine (desc).
+func writeOut(path, desc string, rows []row) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	desc := fmt.Sprintf("%s, %d cores, %s", machine(), runtime.NumCPU(), runtime.Version())
 	if err := writeMarkdown(f, desc, rows); err != nil {
 		f.Close()
 		return err

@@ -90,6 +90,10 @@ func measure(ctx context.Context, s *sink, files []string, n int, quiet time.Dur
 			return r, err
 		}
 		st, err := s.next(ctx, 10*time.Second)
+		for err == nil && st.at.Before(t0) { // a start from before this save
+			r.extra++
+			st, err = s.next(ctx, 10*time.Second)
+		}
 		if err != nil {
 			return r, fmt.Errorf("save %d: %w", i+1, err)
 		}

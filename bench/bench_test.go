@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs every case at tiny sizes: the program builds procman,
+// measures, prints a row per measure without errors, writes the Markdown
+// table, and leaves no process behind.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds procman and starts processes; skipped under -short")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // the run's folder, and the mark its processes carry, are below tmp
+	md := filepath.Join(tmp, "results.md")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-q", "-rounds", "3", "-files", "40", "-storm", "100", "-idle", "200ms",
+		"-idle-files", "100", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
+		"-out", md}, &stdout, &stderr)
+	if code != 0 && code != 1 {
+		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+	table := stdout.String()
+	if strings.Contains(table, "error:") {
+		t.Errorf("a case could not be measured:\n%s", table)
+	}
+	for _, want := range []string{
+		"restart, debounce 0s: median", "restart, default debounce (50ms): p90",
+		"storm: restarts after rewriting the tree", "idle: watch ready", "idle: CPU while idle",
+		"idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
+		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no row %q in:\n%s", want, table)
+		}
+	}
+	if !strings.Contains(table, "0 lines lost, 0 mixed") {
+		t.Errorf("procman lost or mixed lines:\n%s", table)
+	}
+	if !regexp.MustCompile(`(?m)^storm: restarts after rewriting the tree +1 +[12] `).MatchString(table) {
+		t.Errorf("the storm did not restart the child once or twice:\n%s", table)
+	}
+	data, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "Measured on ") || !strings.Contains(string(data), "\n| case | floor | procman | ratio | target | ok | note |\n|---|") {
+		t.Errorf("Markdown table:\n%s", data)
+	}
+	if left := marked(tmp); len(left) > 0 {
+		t.Errorf("processes left running: %v", left)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
+		t.Errorf("temp folder not tidied: %v", entries)
+	}
+}
+
+// marked returns the processes whose PROCMAN_BENCH_MARK is below dir.
+func marked(dir string) []string {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	var out []string
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		env, err := os.ReadFile(filepath.Join("/proc", p.Name(), "environ"))
+		if err == nil && bytes.Contains(env, []byte(markVar+"="+dir)) {
+			cmd, _ := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+			out = append(out, p.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return out
+}
+
+var flagErrors = []struct {
+	name string
+	args []string
+	want string
+}{
+	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, idle, throughput, startup, scale)`},
+	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
+	{"no idle window", []string{"-idle", "0s"}, "sizes must be at least 1"},
+	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
+}
+
+func TestParseFlags_Errors(t *testing.T) {
+	for _, tc := range flagErrors {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseFlags(tc.args, io.Discard)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseFlags_Defaults(t *testing.T) {
+	c, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.cases, ",") != "restart,storm,idle,throughput,startup,scale" || c.rounds != 30 ||
+		c.files != 1000 || c.idle != 30*time.Second || c.idleFiles != 20000 || c.idleModules != 50000 ||
+		c.lines != 1000000 || c.services != 200 {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+var quantiles = []struct {
+	name string
+	in   []time.Duration
+	q    float64
+	want time.Duration
+}{
+	{"empty", nil, 0.5, 0},
+	{"one", []time.Duration{7}, 0.9, 7},
+	{"median of ten is the fifth", []time.Duration{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, 0.5, 5},
+	{"p90 of ten is the ninth", []time.Duration{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, 0.9, 9},
+	{"median of three", []time.Duration{3, 1, 2}, 0.5, 2},
+}
+
+func TestQuantile(t *testing.T) {
+	for _, tc := range quantiles {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := quantile(tc.in, tc.q); got != tc.want {
+				t.Errorf("quantile(%v, %v) = %v, want %v", tc.in, tc.q, got, tc.want)
+			}
+		})
+	}
+}
+
+var lineChecks = []struct {
+	name        string
+	out         string
+	lost, mixed int
+}{
+	{"whole", "a       | 1\nb       | 1\na       | 2\nb       | 2\n", 0, 0},
+	{"a line lost", "a       | 1\nb       | 1\nb       | 2\n", 1, 0},
+	{"two lines mixed into one", "a       | 1\nb       | 1\na       | b       | 2\n2\n", 2, 2},
+	{"no prefix", "1\nb       | 1\nb       | 2\na       | 1\na       | 2\n", 0, 1},
+	{"out of order", "a       | 2\na       | 1\nb       | 1\nb       | 2\n", 1, 1},
+}
+
+func TestCheckLines(t *testing.T) {
+	for _, tc := range lineChecks {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "out.txt")
+			if err := os.WriteFile(p, []byte(tc.out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			lost, mixed, err := checkLines(p, 2, "a", "b")
+			if err != nil || lost != tc.lost || mixed != tc.mixed {
+				t.Errorf("checkLines = %d lost, %d mixed, %v; want %d, %d", lost, mixed, err, tc.lost, tc.mixed)
+			}
+		})
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	rows := []row{
+		{name: "fast", unit: dur, floor: 0.002, got: 0.0035, target: "≤ 2x floor", verdict: pass},
+		{name: "lean", unit: mib, floor: -1, got: 12.25, target: "< 20 MiB", verdict: fail},
+		{name: "broken", floor: -1, failText: "no child started within 10s", verdict: fail},
+	}
+	var b bytes.Buffer
+	if err := writeText(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := `case    floor    procman                             ratio  target      ok      note
+fast    2.00 ms  3.50 ms                             1.75x  ≤ 2x floor  ok
+lean             12.2 MiB                                   < 20 MiB    MISSED
+broken           error: no child started within 10s                     MISSED
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if !missed(rows) || missed(rows[:1]) {
+		t.Error("missed does not follow the verdicts")
+	}
+}
