@@ -28,6 +28,11 @@ type CLI struct {
 	Check  CheckCmd  `cmd:"" help:"Validate the config; print every problem and exit 2."`
 	Status StatusCmd `cmd:"" help:"Show the persisted state: tasks, last runs, restarts, whether a procman is active, recent errors."`
 	Guard  GuardCmd  `cmd:"" hidden:"" help:"Stop procman's process groups when procman dies (started by procman itself)."`
+
+	Export     ExportCmd     `cmd:"" help:"Export the tasks to another supervisor: systemd units."`
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
+	Init       InitCmd       `cmd:"" help:"Write a starter Procfile.yaml for this folder (never overwrites one)."`
+	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Print completions for the words of a command line (used by the completion scripts)."`
 }
 
 func main() {

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/build"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/procman/procman/tasks"
+)
+
+// InitCmd is `procman init`.
+type InitCmd struct{}
+
+// Run writes a starter Procfile.yaml for the folder from what it finds
+// there (package.json, go.mod, a plain Procfile), never over an existing
+// one, and checks that procman loads it.
+func (c *InitCmd) Run(g *Globals) error {
+	if g.Dir != "" {
+		if err := os.Chdir(g.Dir); err != nil {
+			return &usageError{fmt.Errorf("-C: %w", err)}
+		}
+	}
+	name := "Procfile.yaml"
+	if g.File != "" {
+		name = g.File
+	}
+	if ext := strings.ToLower(filepath.Ext(name)); ext != ".yaml" && ext != ".yml" {
+		return &usageError{fmt.Errorf("init writes YAML: %s does not end in .yaml or .yml", name)}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	s, err := detect(wd, g.Port)
+	if err != nil {
+		return err
+	}
+	if err := writeNew(name, s.render()); err != nil {
+		return err
+	}
+	if _, err := tasks.Load(name, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port}); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "procman | wrote %s from %s: %s\n", name, s.origin(), s.summary())
+	return nil
+}
+
+// writeNew creates the file with text, or says that it exists.
+func writeNew(name, text string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return &usageError{fmt.Errorf("%s already exists; procman init never overwrites it", name)}
+	}
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return fmt.Errorf("init: %w", err)
+	}
+	return f.Close()
+}
+
+// starterTask is one task of the starter file.
+type starterTask struct {
+	name, desc, cmd   string
+	deps              []string
+	once, service     bool
+	sources, generate []string
+	port              string // env PORT, for entries of a plain Procfile
+	watch             string // the watch value as written: "true" or a flow mapping
+}
+
+// starter is what init found: the sources it read and the tasks.
+type starter struct {
+	from  []string
+	tasks []starterTask
+}
+
+// addAll appends ts, renaming a task whose name an earlier source took to
+// PREFIX-NAME (then PREFIX-NAME-2...), and its deps within ts to match. It
+// returns the new names, old to new.
+func (s *starter) addAll(prefix string, ts []starterTask) map[string]string {
+	renamed := map[string]string{}
+	first := len(s.tasks)
+	for _, t := range ts {
+		base := t.name
+		for i := 1; s.has(t.name); i++ {
+			t.name = prefix + "-" + base
+			if i > 1 {
+				t.name += fmt.Sprintf("-%d", i)
+			}
+		}
+		renamed[base] = t.name
+		s.tasks = append(s.tasks, t)
+	}
+	for _, t := range s.tasks[first:] {
+		for j, d := range t.deps {
+			t.deps[j] = renamed[d]
+		}
+	}
+	return renamed
+}
+
+func (s *starter) has(name string) bool {
+	for _, t := range s.tasks {
+		if t.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// detect reads the folder: a plain Procfile's entries are the services;
+// package.json scripts and a go.mod add install, build and test tasks, and
+// a service when the Procfile does not name the services already.
+func detect(dir string, port int) (*starter, error) {
+	s := &starter{}
+	procfile, err := procfileStarter(dir, port)
+	if err != nil {
+		return nil, err
+	}
+	npm, err := npmStarter(dir, len(procfile) == 0)
+	if err != nil {
+		return nil, err
+	}
+	gomod := goStarter(dir, len(procfile) == 0)
+	for _, src := range []struct {
+		name, prefix string
+		tasks        []starterTask
+	}{{"Procfile", "procfile", procfile}, {"package.json", "npm", npm}, {"go.mod", "go", gomod}} {
+		if len(src.tasks) == 0 {
+			continue
+		}
+		s.from = append(s.from, src.name)
+		renamed := s.addAll(src.prefix, src.tasks)
+		if src.name == "package.json" {
+			for i := range procfile { // the services need the node modules
+				s.tasks[i].deps = []string{renamed["install"]}
+			}
+		}
+	}
+	if len(s.tasks) == 0 {
+		s.tasks = []starterTask{{name: "hello", desc: "an example: replace it with your tasks", cmd: "echo hello from procman"}}
+	}
+	return s, nil
+}
+
+// procfileStarter turns a plain Procfile's entries into services that keep
+// the PORT foreman would give them.
+func procfileStarter(dir string, port int) ([]starterTask, error) {
+	p := filepath.Join(dir, "Procfile")
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	cfg, err := tasks.Load(p, tasks.LoadOptions{Environ: os.Environ(), Port: port})
+	if err != nil {
+		return nil, err
+	}
+	names := append([]string(nil), cfg.Names...)
+	sort.Slice(names, func(i, j int) bool { return cfg.Tasks[names[i]].Pos.Line < cfg.Tasks[names[j]].Pos.Line })
+	out := make([]starterTask, len(names))
+	for i, n := range names {
+		t := cfg.Tasks[n]
+		out[i] = starterTask{name: n, cmd: t.Cmd.Raw, service: true, port: t.Env["PORT"]}
+	}
+	return out, nil
+}
+
+// nodeManager is how one package manager installs and runs scripts.
+type nodeManager struct {
+	lock, install, run, marker string
+}
+
+// nodeManagers are checked in order: the first whose lock file exists wins,
+// npm otherwise. yarn leaves no marker that all its versions write.
+var nodeManagers = []nodeManager{
+	{"pnpm-lock.yaml", "pnpm install", "pnpm run", "node_modules/.modules.yaml"},
+	{"yarn.lock", "yarn install", "yarn run", ""},
+	{"package-lock.json", "npm install", "npm run", "node_modules/.package-lock.json"},
+}
+
+// npmLifecycle are scripts that the package manager runs by itself.
+var npmLifecycle = map[string]bool{
+	"install": true, "preinstall": true, "postinstall": true, "prepare": true,
+	"prepublish": true, "prepublishOnly": true, "prepack": true, "postpack": true,
+	"publish": true, "version": true, "uninstall": true, "dependencies": true,
+}
+
+// npmStarter turns package.json into an install once task, then a task
+// per script: dev (else start) a watched service when withService, the
+// others plain tasks. Hooks (preX, postX) and lifecycle scripts are left
+// to the package manager.
+func npmStarter(dir string, withService bool) ([]starterTask, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var pkg struct{ Scripts map[string]string }
+	if err == nil {
+		err = json.Unmarshal(data, &pkg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("init: package.json: %w", err)
+	}
+	m := nodeManagers[len(nodeManagers)-1]
+	for _, c := range nodeManagers {
+		if exists(filepath.Join(dir, c.lock)) {
+			m = c
+			break
+		}
+	}
+	install := starterTask{name: "install", desc: "install the node modules", cmd: m.install, once: true, sources: []string{"package.json", m.lock}}
+	if m.marker != "" {
+		install.generate = []string{m.marker}
+	}
+	out := []starterTask{install}
+	service := ""
+	if withService {
+		service = map[bool]string{true: "dev", false: "start"}[pkg.Scripts["dev"] != ""]
+	}
+	for _, name := range sortedKeys(pkg.Scripts) {
+		if npmLifecycle[name] || isHook(name, pkg.Scripts) {
+			continue
+		}
+		t := starterTask{name: taskName(name), desc: clip(pkg.Scripts[name]), cmd: m.run + " " + tasks.ShellQuote(name), deps: []string{"install"}}
+		if name == service {
+			t.service, t.watch = true, "true"
+			if isDir(filepath.Join(dir, "src")) {
+				t.watch = "{paths: [src]}"
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// isHook reports whether npm runs the script around another one by itself.
+func isHook(name string, scripts map[string]string) bool {
+	for _, p := range []string{"pre", "post"} {
+		if rest, ok := strings.CutPrefix(name, p); ok && scripts[rest] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// goStarter turns go.mod into build and test tasks and, when the module's
+// root is a main package and withService, a once task building it into bin/
+// (skipped while the sources are unchanged, re-run when they change) and a
+// service running it.
+func goStarter(dir string, withService bool) []starterTask {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return nil
+	}
+	out := []starterTask{
+		{name: "build", desc: "compile every package", cmd: "go build ./..."},
+		{name: "test", desc: "run the tests", cmd: "go test ./..."},
+	}
+	pkg, err := build.ImportDir(dir, 0)
+	if !withService || err != nil || pkg.Name != "main" {
+		return out
+	}
+	bin := taskName(path.Base(modulePath(data)))
+	if bin == "" || bin == "." || bin == "build" || bin == "test" {
+		bin = "app"
+	}
+	sources := []string{"**/*.go", "go.mod"}
+	if exists(filepath.Join(dir, "go.sum")) {
+		sources = append(sources, "go.sum")
+	}
+	return append(out,
+		starterTask{name: "build-" + bin, desc: "build bin/" + bin, cmd: "go build -o bin/" + bin + " .", once: true,
+			sources: sources, generate: []string{"bin/" + bin}, watch: `{ignore: ["bin/**"]}`},
+		starterTask{name: bin, desc: "run bin/" + bin, cmd: "./bin/" + bin, deps: []string{"build-" + bin}, service: true})
+}
+
+// modulePath reads the module line of a go.mod.
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			rest, _, _ = strings.Cut(rest, "//")
+			return strings.Trim(strings.TrimSpace(rest), `"`+"`")
+		}
+	}
+	return ""
+}
+
+// notTaskChar is what a task name may not hold.
+var notTaskChar = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// taskName makes a script or module name a valid task name.
+func taskName(s string) string { return strings.Trim(notTaskChar.ReplaceAllString(s, "-"), "-") }
+
+// clip shortens a command for a description.
+func clip(s string) string {
+	s = oneLine(s)
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func isDir(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// origin names the sources, or says there were none.
+func (s *starter) origin() string {
+	if len(s.from) == 0 {
+		return "nothing it recognised (an example task)"
+	}
+	return strings.Join(s.from, ", ")
+}
+
+// summary lists the tasks with their kinds.
+func (s *starter) summary() string {
+	parts := make([]string, len(s.tasks))
+	for i, t := range s.tasks {
+		parts[i] = t.name
+		if t.service {
+			parts[i] += " (service)"
+		} else if t.once {
+			parts[i] += " (once)"
+		}
+	}
+	return strings.Join(parts, ", ") + "; procman list shows them"
+}
+
+// render writes the starter as Procfile.yaml.
+func (s *starter) render() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by procman init from %s.\n", s.origin())
+	b.WriteString("# procman list shows the tasks, procman up starts the services, procman\n# run TASK runs one task after its deps.\ntasks:\n")
+	for i, t := range s.tasks {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "  %s:\n", t.name)
+		if t.desc != "" {
+			fmt.Fprintf(&b, "    desc: %s\n", yamlScalar(t.desc))
+		}
+		fmt.Fprintf(&b, "    cmd: %s\n", yamlScalar(t.cmd))
+		writeFlowList(&b, "deps", t.deps)
+		if t.once {
+			b.WriteString("    once: true\n")
+		}
+		if t.service {
+			b.WriteString("    service: true\n")
+		}
+		writeFlowList(&b, "sources", t.sources)
+		writeFlowList(&b, "generates", t.generate)
+		if t.port != "" {
+			fmt.Fprintf(&b, "    env: {PORT: %q}\n", t.port)
+		}
+		if t.watch != "" {
+			fmt.Fprintf(&b, "    watch: %s\n", t.watch)
+		}
+	}
+	return b.String()
+}
+
+// writeFlowList writes a flow list, quoting items that are not plain words.
+func writeFlowList(b *strings.Builder, key string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = it
+		if !plainYAML.MatchString(it) {
+			q[i] = fmt.Sprintf("%q", it)
+		}
+	}
+	fmt.Fprintf(b, "    %s: [%s]\n", key, strings.Join(q, ", "))
+}
+
+// plainYAML matches what YAML reads as the same string unquoted, in a flow
+// list too.
+var plainYAML = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./-]*$`)
+
+// yamlScalar writes s as a YAML scalar: plain when YAML reads it back as
+// the same string, double-quoted (JSON syntax, which YAML reads) otherwise.
+func yamlScalar(s string) string {
+	b, err := yaml.Marshal(s)
+	out := strings.TrimSuffix(string(b), "\n")
+	if err == nil && !strings.ContainsAny(out, "\n") && !strings.HasPrefix(out, "|") && !strings.HasPrefix(out, ">") {
+		return out
+	}
+	j, _ := json.Marshal(s)
+	return string(j)
+}
