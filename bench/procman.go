@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,6 +158,19 @@ func (l *lineLog) waitFor(ctx context.Context, ok func([]logLine) bool) error {
 			return fmt.Errorf("%w; procman's stderr ends with:\n%s", ctx.Err(), l.tail(5))
 		}
 	}
+}
+
+// count returns how many lines match re.
+func (l *lineLog) count(re *regexp.Regexp) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if re.MatchString(line.text) {
+			n++
+		}
+	}
+	return n
 }
 
 // tail returns the last n lines.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -17,7 +18,11 @@ const defaultDebounce = 50 * time.Millisecond
 // rounds is what one series of saves measured.
 type rounds struct {
 	lat   []time.Duration // save to the new child's start, one per save
-	extra int             // restarts beyond one per save
+	extra int             // child starts beyond one per save
+	// restarts is how many restarts procman logged ("...: restarting
+	// child"), which counts too the children killed before they could
+	// report; -1 for the floor.
+	restarts int
 }
 
 // restartRows measures case 1: a save in a tree of cfg.files files to the
@@ -61,9 +66,9 @@ func (e *env) restartRows(ctx context.Context, cfg config) []row {
 	}
 }
 
-// extraNote says how many saves restarted the child more than once.
+// extraNote says how often procman restarted the child for saves saves.
 func extraNote(r rounds, saves int) string {
-	return fmt.Sprintf("%d extra restarts in %d saves", r.extra, saves)
+	return fmt.Sprintf("%d restarts for %d saves, %d extra child starts", r.restarts, saves, r.extra)
 }
 
 // failRows returns one failed row per name.
@@ -79,7 +84,7 @@ func failRows(err error, names ...string) []row {
 // start; before each save it calls arm, when not nil. After each start it
 // waits for quiet, counting further starts as extra restarts.
 func measure(ctx context.Context, s *sink, files []string, n int, quiet time.Duration, arm func()) (rounds, error) {
-	var r rounds
+	r := rounds{restarts: -1}
 	for i := range n {
 		f := files[(i*7919+len(files)/2)%len(files)]
 		if arm != nil {
@@ -188,8 +193,13 @@ func (e *env) procmanRestart(ctx context.Context, dir string, files []string, n 
 	if perr := e.endUp(s, p); err == nil {
 		err = perr
 	}
+	r.restarts = p.log.count(restartLine)
 	return r, err
 }
+
+// restartLine is procman's log line for a watch-triggered restart of the
+// child.
+var restartLine = regexp.MustCompile(`: restarting child$`)
 
 // upWithChild writes procfile into dir, starts `procman up` there and
 // waits for its first child, which it returns.
