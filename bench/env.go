@@ -72,6 +72,13 @@ func (e *env) caseDir(name string) (string, error) {
 	return dir, os.MkdirAll(dir, 0o755)
 }
 
+// tidy removes a case's folder and waits for the disk to take the
+// removal, so that the next case does not measure its writeback.
+func (e *env) tidy(name string) {
+	_ = os.RemoveAll(filepath.Join(e.tmp, name))
+	syscall.Sync()
+}
+
 // environ is the environment of every process the benchmark starts.
 func (e *env) environ(extra ...string) []string {
 	env := append(os.Environ(), markVar+"="+e.tmp, "NO_COLOR=1")

@@ -156,6 +156,7 @@ func (e *env) runCases(ctx context.Context, cfg config) []row {
 		case "scale":
 			rows = append(rows, e.scaleRows(ctx, cfg)...)
 		}
+		e.tidy(c)
 	}
 	return rows
 }

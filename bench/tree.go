@@ -5,11 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // makeTree creates files small files under root, perDir to a folder, the
-// folders two levels deep (root/g00/d000/f00.go), and returns the files'
-// paths in creation order.
+// folders two levels deep (root/g00/d000/f00.go), flushes them to disk, and
+// returns the files' paths in creation order.
 func makeTree(root string, files, perDir int) ([]string, error) {
 	var paths []string
 	for i := 0; len(paths) < files; i++ {
@@ -21,6 +22,7 @@ func makeTree(root string, files, perDir int) ([]string, error) {
 	if err := writeAll(paths, 0); err != nil {
 		return nil, err
 	}
+	syscall.Sync() // the measures that follow must not wait for this writeback
 	return paths, nil
 }
 
