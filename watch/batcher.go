@@ -127,6 +127,7 @@ func (b *Batcher) Run(ctx context.Context, in <-chan Event, out chan<- Batch, cl
 		now := clock.Now()
 		if got {
 			b.Add(ev, now)
+			got = drain(in, b, now) // what is queued already belongs to this burst
 		}
 		if sendC != nil {
 			continue
@@ -142,6 +143,22 @@ func (b *Batcher) Run(ctx context.Context, in <-chan Event, out chan<- Batch, cl
 				timer.Reset(wait)
 			}
 			timerC = timer.C()
+		}
+	}
+}
+
+// drain adds every event already waiting in in, without blocking. It
+// reports false when in is closed.
+func drain(in <-chan Event, b *Batcher, now time.Time) bool {
+	for {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				return false
+			}
+			b.Add(ev, now)
+		default:
+			return true
 		}
 	}
 }

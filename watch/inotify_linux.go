@@ -27,8 +27,11 @@ import (
 
 // watchMask is what every folder watch asks for. Folder attribute changes
 // arrive too but are dropped: a folder counts when created, removed or
-// renamed.
-const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MODIFY | unix.IN_ATTRIB |
+// renamed. A file counts when closed after writing, not on every write
+// (IN_MODIFY): one save is one event, not three, so that at debounce 0 a
+// save restarts once, a half-written file triggers nothing, and a log file
+// appended to all day wakes procman for nothing.
+const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_ATTRIB |
 	unix.IN_CLOSE_WRITE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 	unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
 
@@ -325,6 +328,9 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	isDir := mask&unix.IN_ISDIR != 0
 	if isDir && mask&(unix.IN_CREATE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO) == 0 {
 		return // a folder's attributes: its files count, not its mtime
+	}
+	if !isDir && mask&unix.IN_CREATE != 0 {
+		return // a new file counts once written and closed (IN_CLOSE_WRITE)
 	}
 	p := d.path + string(sep) + string(name) // one allocation: string(name) is a temporary
 	if d.path == string(sep) {

@@ -406,3 +406,44 @@ func BenchmarkWriteToBatch(b *testing.B) {
 		}
 	}
 }
+
+func TestWatcher_OneSaveIsOneBatchAtDebounceZero(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(f, []byte("v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
+	for round := range 5 {
+		// truncate, write, close: three writes' worth of events before
+		// IN_CLOSE_WRITE alone counted
+		if err := os.WriteFile(f, []byte(fmt.Sprintf("v%d", round+2)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		collect(t, w, f)
+		select {
+		case b := <-w.Batches():
+			t.Fatalf("round %d: a second batch for one save: %v", round, b)
+		case <-time.After(50 * time.Millisecond): // bounds "no second batch"
+		}
+	}
+}
+
+func TestWatcher_OpenWriterCountsWhenItCloses(t *testing.T) {
+	dir := t.TempDir()
+	w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
+	log, err := os.Create(filepath.Join(dir, "app.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		fmt.Fprintln(log, "a line")
+	}
+	select {
+	case b := <-w.Batches():
+		t.Fatalf("a file still being written triggered: %v", b)
+	case <-time.After(100 * time.Millisecond): // bounds "nothing yet"
+	}
+	log.Close()
+	collect(t, w, log.Name())
+}
