@@ -27,8 +27,8 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	if _, err := p.cfg.Plan(c.Task); err != nil {
-		return &usageError{err}
+	if err := p.pad(c.Task); err != nil {
+		return err
 	}
 	runID := newRunID()
 	s, err := p.open(false, runID)
@@ -70,8 +70,8 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(targets...)
 	}
-	if _, err := p.cfg.Plan(targets...); err != nil {
-		return &usageError{err}
+	if err := p.pad(targets...); err != nil {
+		return err
 	}
 	runID := newRunID()
 	s, err := p.open(true, runID)
@@ -88,6 +88,16 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 		Watch:     !c.NoWatch,
 	}))
 	return r.Run(ctx, targets)
+}
+
+// pad checks that targets exist and pads the output to their plan's names.
+func (p *project) pad(targets ...string) error {
+	order, err := p.cfg.Plan(targets...)
+	if err != nil {
+		return &usageError{err}
+	}
+	p.out.Pad(order)
+	return nil
 }
 
 // dryRun prints what running targets would do, in order, and runs nothing.

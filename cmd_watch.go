@@ -23,8 +23,8 @@ func (c *WatchCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	if _, err := p.cfg.Plan(c.Task); err != nil {
-		return &usageError{err}
+	if err := p.pad(c.Task); err != nil {
+		return err
 	}
 	runID := newRunID()
 	s, err := p.open(true, runID)

@@ -30,8 +30,14 @@ func (p *project) open(supervisor bool, runID string) (*session, error) {
 	store.Logf = func(f string, a ...any) { p.out.Logf(runner.Warn, "state: "+f, a...) }
 	s := &session{store: store}
 	if !supervisor {
+		// A run's record of exits is not worth two fsyncs (~1 ms) of every
+		// run: its writes stay atomic, just not durable against power loss.
+		store.NoSync = true
 		return s, nil
 	}
+	// A restart's exit and start share one write, after the new process
+	// has started rather than before.
+	store.Coalesce = 25 * time.Millisecond
 	s.release, err = store.Acquire()
 	if err != nil {
 		store.Close()

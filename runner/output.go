@@ -34,9 +34,10 @@ type Output struct {
 	stderr io.Writer
 	opts   OutputOptions
 
-	pmu      sync.RWMutex      // guards prefixes and width
-	prefixes map[string][]byte // "name   | " per task, coloured
-	width    int               // names are padded to this width
+	pmu      sync.RWMutex               // guards colors, prefixes and width
+	colors   map[string]color.Attribute // per task, stable by sorted name
+	prefixes map[string][]byte          // "name   | " per task, coloured
+	width    int                        // names are padded to this width
 }
 
 // palette holds the task colours, handed out in name order.
@@ -55,23 +56,41 @@ func NewOutput(stdout, stderr io.Writer, opts OutputOptions) *Output {
 	return o
 }
 
-// SetNames fixes the prefix of every task in this run: names padded to the
-// longest (and to "procman"), colours stable by sorted name.
+// SetNames fixes the prefix of every task: colours stable by sorted name
+// (pass every task of the config, so that a task keeps its colour whatever
+// is run), names padded to the longest of them. Pad narrows the padding to
+// the tasks of one run.
 func (o *Output) SetNames(names []string) {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
-	width := len("procman")
-	for _, n := range sorted {
+	o.pmu.Lock()
+	defer o.pmu.Unlock()
+	o.colors = make(map[string]color.Attribute, len(sorted))
+	for i, n := range sorted {
+		o.colors[n] = palette[i%len(palette)]
+	}
+	o.padTo(sorted)
+}
+
+// Pad pads the prefixes to the longest of names: the tasks of this run.
+func (o *Output) Pad(names []string) {
+	o.pmu.Lock()
+	defer o.pmu.Unlock()
+	o.padTo(names)
+}
+
+// padTo makes the prefixes for width max(len(names)); pmu is held.
+func (o *Output) padTo(names []string) {
+	width := 0
+	for _, n := range names {
 		width = max(width, len(n))
 	}
-	prefixes := make(map[string][]byte, len(sorted)+1)
-	for i, n := range sorted {
-		prefixes[n] = o.makePrefix(n, width, palette[i%len(palette)])
+	o.prefixes = make(map[string][]byte, len(o.colors)+1)
+	for n, c := range o.colors {
+		o.prefixes[n] = o.makePrefix(n, max(width, len(n)), c)
 	}
-	prefixes["procman"] = o.makePrefix("procman", width, color.Bold)
-	o.pmu.Lock()
-	o.prefixes, o.width = prefixes, width
-	o.pmu.Unlock()
+	o.prefixes["procman"] = o.makePrefix("procman", max(width, len("procman")), color.Bold)
+	o.width = width
 }
 
 func (o *Output) makePrefix(name string, width int, attr color.Attribute) []byte {

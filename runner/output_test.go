@@ -53,8 +53,8 @@ func TestOutput_Options(t *testing.T) {
 		want string
 	}{
 		{"no prefix", OutputOptions{NoPrefix: true}, "a\n"},
-		{"timestamps", OutputOptions{Timestamps: true, Now: func() time.Time { return at }}, "03:04:05.006 web     | a\n"},
-		{"color", OutputOptions{Color: true}, "\x1b[36mweb     |\x1b[0m a\n"},
+		{"timestamps", OutputOptions{Timestamps: true, Now: func() time.Time { return at }}, "03:04:05.006 web | a\n"},
+		{"color", OutputOptions{Color: true}, "\x1b[36mweb |\x1b[0m a\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +66,18 @@ func TestOutput_Options(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestOutput_PadToTheTasksOfTheRun(t *testing.T) {
+	var out, errs syncBuffer
+	o := NewOutput(&out, &errs, OutputOptions{})
+	o.SetNames([]string{"a", "bb", "a-very-long-name"})
+	o.Pad([]string{"a", "bb"})
+	o.Copy("a", false, strings.NewReader("x\n"), nil)
+	o.Logf(Info, "hi")
+	if got, want := out.String()+errs.String(), "a  | x\nprocman | hi\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
@@ -88,7 +100,7 @@ func TestOutput_LongLineCutIntoPiecesNeverDropped(t *testing.T) {
 	var joined strings.Builder
 	pieces := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	for _, p := range pieces {
-		rest, ok := strings.CutPrefix(p, "x       | ")
+		rest, ok := strings.CutPrefix(p, "x | ")
 		if !ok {
 			t.Fatalf("piece without prefix: %.40q", p)
 		}
@@ -128,7 +140,7 @@ func TestOutput_ConcurrentTasksNeverMixWithinALine(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 		name := l[:1]
 		i := next[name]
-		want := fmt.Sprintf("%s       | %s-line-%d-%s", name, name, i, strings.Repeat(name, i%50))
+		want := fmt.Sprintf("%s | %s-line-%d-%s", name, name, i, strings.Repeat(name, i%50))
 		if l != want {
 			t.Fatalf("line %q, want %q", l, want)
 		}

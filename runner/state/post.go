@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxSpare is the largest batch whose memory is kept for the next one.
@@ -23,6 +24,7 @@ type poster struct {
 	lastErr  error          // the last commit's error, nil after a success
 	changed  chan struct{}  // closed and replaced when a commit finishes
 	wake     chan struct{}  // capacity 1: the writer has work
+	hurry    chan struct{}  // capacity 1: Flush waits, skip the coalescing wait
 	quit     chan struct{}  // closed by Close to stop the writer
 	done     chan struct{}  // closed when the writer has stopped
 	started  bool           // the writer goroutine runs
@@ -55,9 +57,10 @@ func (s *Store) Post(fn func(*State)) {
 		p.started = true
 		p.changed = make(chan struct{})
 		p.wake = make(chan struct{}, 1)
+		p.hurry = make(chan struct{}, 1)
 		p.quit = make(chan struct{})
 		p.done = make(chan struct{})
-		go s.writeLoop(p.wake, p.quit, p.done)
+		go s.writeLoop(p.wake, p.hurry, p.quit, p.done)
 	}
 	wake := p.wake
 	p.mu.Unlock()
@@ -72,9 +75,13 @@ func (s *Store) Post(fn func(*State)) {
 func (s *Store) Flush(ctx context.Context) error {
 	p := &s.post
 	p.mu.Lock()
-	target, start, wake := p.posted, p.attempts, p.wake
+	target, start, wake, hurry := p.posted, p.attempts, p.wake, p.hurry
 	p.mu.Unlock()
 	if wake != nil {
+		select {
+		case hurry <- struct{}{}:
+		default:
+		}
 		select {
 		case wake <- struct{}{}: // retry what a failed write left
 		default:
@@ -128,14 +135,24 @@ func (s *Store) Close() error {
 	return err
 }
 
-// writeLoop commits what is pending each time it is woken, until quit.
-func (s *Store) writeLoop(wake, quit <-chan struct{}, done chan<- struct{}) {
+// writeLoop commits what is pending each time it is woken (after the
+// coalescing wait, unless hurried), until quit.
+func (s *Store) writeLoop(wake, hurry, quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	for {
 		select {
 		case <-quit:
 			return
 		case <-wake:
+		}
+		if s.Coalesce > 0 {
+			t := time.NewTimer(s.Coalesce)
+			select {
+			case <-t.C:
+			case <-hurry:
+			case <-quit:
+			}
+			t.Stop()
 		}
 		if s.post.writerHook != nil {
 			s.post.writerHook()

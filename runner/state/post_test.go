@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gate makes the background writer wait, before it takes anything posted,
@@ -185,5 +186,38 @@ func BenchmarkPostParallel(b *testing.B) {
 	b.StopTimer()
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+func TestPost_CoalesceWindowJoinsCloseUpdatesAndFlushSkipsIt(t *testing.T) {
+	s, _ := openStore(t)
+	s.Coalesce = time.Hour // only Flush can end the wait
+	s.Post(func(st *State) { st.EventCounter++ })
+	s.Post(func(st *State) { st.EventCounter++ })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatalf("Flush waited for the coalescing window: %v", err)
+	}
+	if w := s.writes.Load(); w != 1 {
+		t.Errorf("%d writes, want 1", w)
+	}
+	st, err := s.Read()
+	if err != nil || st.EventCounter != 2 {
+		t.Errorf("Read: %v, counter %d, want 2", err, st.EventCounter)
+	}
+}
+
+func TestNoSync_StillWritesWholeFiles(t *testing.T) {
+	s, _ := openStore(t)
+	s.NoSync = true
+	for i := range 20 {
+		if err := s.Update(func(st *State) { st.Task("a").Runs = i }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.Read()
+	if err != nil || st.Tasks["a"].Runs != 19 {
+		t.Fatalf("Read: %v, %+v", err, st.Tasks["a"])
 	}
 }

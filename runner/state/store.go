@@ -34,6 +34,16 @@ type Store struct {
 	// Now is the clock for LastUpdated and the corrupt file's name. Nil
 	// means time.Now.
 	Now func() time.Time
+	// NoSync skips the fsyncs of a write; the rename still makes every
+	// write atomic against a kill, but not durable against a power loss.
+	// For procman run, whose record of exits is not worth a millisecond of
+	// every run.
+	NoSync bool
+	// Coalesce is how long the background writer waits after being woken
+	// so that updates posted close together (a restart's exit and start)
+	// share one write, off the restart's critical path. Flush and Close do
+	// not wait for it.
+	Coalesce time.Duration
 
 	dir     string       // the .procman folder
 	writeMu sync.Mutex   // one read-modify-write at a time in this process: flock is per open file, not per process
@@ -211,7 +221,7 @@ func (s *Store) write(st *State) error {
 	}
 	b = append(b, '\n')
 	tmp := s.path(tempFile)
-	if err := writeSynced(tmp, b); err != nil {
+	if err := writeFile(tmp, b, !s.NoSync); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if err := os.Rename(tmp, s.Path()); err != nil {
@@ -219,6 +229,9 @@ func (s *Store) write(st *State) error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	s.writes.Add(1)
+	if s.NoSync {
+		return nil
+	}
 	// The new state is in place: failing now would make callers apply their
 	// changes twice, so a folder that cannot be synced only earns a warning.
 	if err := syncDir(s.dir); err != nil {
@@ -227,9 +240,9 @@ func (s *Store) write(st *State) error {
 	return nil
 }
 
-// writeSynced writes b to a new or truncated file at name, mode 0600, and
-// syncs it to disk. It removes the file again when that fails.
-func writeSynced(name string, b []byte) (err error) {
+// writeFile writes b to a new or truncated file at name, mode 0600, and
+// with sync, syncs it to disk. It removes the file again when that fails.
+func writeFile(name string, b []byte, sync bool) (err error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
@@ -243,7 +256,7 @@ func writeSynced(name string, b []byte) (err error) {
 	if err == nil {
 		_, err = f.Write(b)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
