@@ -28,6 +28,10 @@ func (p *project) open(supervisor bool, runID string) (*session, error) {
 		return nil, err
 	}
 	store.Logf = func(f string, a ...any) { p.out.Logf(runner.Warn, "state: "+f, a...) }
+	// Transitions close in time (a restart's exit and start; a short run's
+	// start and end) share one write, made after the new process started
+	// rather than before it.
+	store.Coalesce = 25 * time.Millisecond
 	s := &session{store: store}
 	if !supervisor {
 		// A run's record of exits is not worth two fsyncs (~1 ms) of every
@@ -35,9 +39,6 @@ func (p *project) open(supervisor bool, runID string) (*session, error) {
 		store.NoSync = true
 		return s, nil
 	}
-	// A restart's exit and start share one write, after the new process
-	// has started rather than before.
-	store.Coalesce = 25 * time.Millisecond
 	s.release, err = store.Acquire()
 	if err != nil {
 		store.Close()
