@@ -41,7 +41,7 @@ func (c *InitCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	s, err := detect(wd, g.Port)
+	s, err := detect(wd, g.Port, os.Environ())
 	if err != nil {
 		return err
 	}
@@ -124,9 +124,9 @@ func (s *starter) has(name string) bool {
 // detect reads the folder: a plain Procfile's entries are the services;
 // package.json scripts and a go.mod add install, build and test tasks, and
 // a service when the Procfile does not name the services already.
-func detect(dir string, port int) (*starter, error) {
+func detect(dir string, port int, environ []string) (*starter, error) {
 	s := &starter{}
-	procfile, err := procfileStarter(dir, port)
+	procfile, err := procfileStarter(dir, port, environ)
 	if err != nil {
 		return nil, err
 	}
@@ -158,12 +158,12 @@ func detect(dir string, port int) (*starter, error) {
 
 // procfileStarter turns a plain Procfile's entries into services that keep
 // the PORT foreman would give them.
-func procfileStarter(dir string, port int) ([]starterTask, error) {
+func procfileStarter(dir string, port int, environ []string) ([]starterTask, error) {
 	p := filepath.Join(dir, "Procfile")
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	cfg, err := tasks.Load(p, tasks.LoadOptions{Environ: os.Environ(), Port: port})
+	cfg, err := tasks.Load(p, tasks.LoadOptions{Environ: environ, Port: port})
 	if err != nil {
 		return nil, err
 	}
