@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -171,6 +172,8 @@ func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte))
 // timestamp) and a newline.
 func (o *Output) appendLines(out, pre, chunk []byte, onLine func([]byte)) []byte {
 	ts := o.stamp()
+	lines := bytes.Count(chunk, []byte{'\n'}) + 1
+	out = slices.Grow(out, len(chunk)+lines*(len(ts)+len(pre)+1))
 	for len(chunk) > 0 {
 		line := chunk
 		rest := []byte(nil)
