@@ -27,23 +27,7 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	if err := p.pad(c.Task); err != nil {
-		return err
-	}
-	runID := newRunID()
-	s, err := p.open(false, runID)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	r := runner.New(p.cfg, s.options(runner.Options{
-		Out:   p.out,
-		Force: c.Force,
-		Args:  c.Args,
-		RunID: runID,
-		Kill:  sig.kill,
-	}))
-	return r.Run(ctx, []string{c.Task})
+	return p.execute(ctx, sig, []string{c.Task}, runner.Options{Force: c.Force, Args: c.Args})
 }
 
 // UpCmd is `procman up [TASK...]`.
@@ -70,34 +54,25 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(targets...)
 	}
-	if err := p.pad(targets...); err != nil {
-		return err
-	}
-	runID := newRunID()
-	s, err := p.open(true, runID)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	r := runner.New(p.cfg, s.options(runner.Options{
-		Out:       p.out,
-		Force:     c.Force,
-		Supervise: true,
-		RunID:     runID,
-		Kill:      sig.kill,
-		Watch:     !c.NoWatch,
-	}))
-	return r.Run(ctx, targets)
+	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch})
 }
 
-// pad checks that targets exist and pads the output to their plan's names.
-func (p *project) pad(targets ...string) error {
+// execute runs targets with o: it checks them, pads the output to their
+// plan, opens the session (a supervisor's with o.Supervise: lock, crash
+// recovery, guard) and runs them until they end.
+func (p *project) execute(ctx context.Context, sig *signals, targets []string, o runner.Options) error {
 	order, err := p.cfg.Plan(targets...)
 	if err != nil {
 		return &usageError{err}
 	}
 	p.out.Pad(order)
-	return nil
+	o.Out, o.Kill, o.RunID = p.out, sig.kill, newRunID()
+	s, err := p.open(o.Supervise, o.RunID)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return runner.New(p.cfg, s.options(o)).Run(ctx, targets)
 }
 
 // dryRun prints what running targets would do, in order, and runs nothing.

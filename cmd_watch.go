@@ -23,23 +23,5 @@ func (c *WatchCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if c.DryRun {
 		return p.dryRun(c.Task)
 	}
-	if err := p.pad(c.Task); err != nil {
-		return err
-	}
-	runID := newRunID()
-	s, err := p.open(true, runID)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	r := runner.New(p.cfg, s.options(runner.Options{
-		Out:       p.out,
-		Force:     c.Force,
-		Supervise: true,
-		RunID:     runID,
-		Kill:      sig.kill,
-		Watch:     true,
-		Persist:   true,
-	}))
-	return r.Run(ctx, []string{c.Task})
+	return p.execute(ctx, sig, []string{c.Task}, runner.Options{Force: c.Force, Supervise: true, Watch: true, Persist: true})
 }
