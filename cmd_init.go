@@ -91,17 +91,21 @@ type starter struct {
 // PREFIX-NAME (then PREFIX-NAME-2...), and its deps within ts to match. It
 // returns the new names, old to new.
 func (s *starter) addAll(prefix string, ts []starterTask) map[string]string {
+	taken := map[string]bool{}
+	for _, t := range s.tasks {
+		taken[t.name] = true
+	}
 	renamed := map[string]string{}
 	first := len(s.tasks)
 	for _, t := range ts {
 		base := t.name
-		for i := 1; s.has(t.name); i++ {
+		for i := 1; taken[t.name]; i++ {
 			t.name = prefix + "-" + base
 			if i > 1 {
 				t.name += fmt.Sprintf("-%d", i)
 			}
 		}
-		renamed[base] = t.name
+		renamed[base], taken[t.name] = t.name, true
 		s.tasks = append(s.tasks, t)
 	}
 	for _, t := range s.tasks[first:] {
@@ -110,15 +114,6 @@ func (s *starter) addAll(prefix string, ts []starterTask) map[string]string {
 		}
 	}
 	return renamed
-}
-
-func (s *starter) has(name string) bool {
-	for _, t := range s.tasks {
-		if t.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // detect reads the folder: a plain Procfile's entries are the services;
@@ -236,7 +231,7 @@ func npmStarter(dir string, withService bool) ([]starterTask, error) {
 		t := starterTask{name: taskName(name), desc: clip(pkg.Scripts[name]), cmd: m.run + " " + tasks.ShellQuote(name), deps: []string{"install"}}
 		if name == service {
 			t.service, t.watch = true, "true"
-			if isDir(filepath.Join(dir, "src")) {
+			if fi, err := os.Stat(filepath.Join(dir, "src")); err == nil && fi.IsDir() {
 				t.watch = "{paths: [src]}"
 			}
 		}
@@ -313,8 +308,6 @@ func clip(s string) string {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-func isDir(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
 
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
