@@ -71,6 +71,8 @@ func TestScripts(t *testing.T) {
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
+			// a race-built procman would sleep 1 s at every exit
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
 	})
