@@ -27,7 +27,6 @@ type CLI struct {
 	Graph  GraphCmd  `cmd:"" help:"Print the dependency graph, as text or Graphviz DOT."`
 	Check  CheckCmd  `cmd:"" help:"Validate the config; print every problem and exit 2."`
 	Status StatusCmd `cmd:"" help:"Show the persisted state: tasks, last runs, restarts, whether a procman is active, recent errors."`
-	Guard  GuardCmd  `cmd:"" hidden:"" help:"Stop procman's process groups when procman dies (started by procman itself)."`
 
 	Export     ExportCmd     `cmd:"" help:"Export the tasks to another supervisor: systemd units."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
@@ -41,6 +40,9 @@ func main() {
 
 // run is procman without os.Exit, so that tests can call it.
 func run(args []string) int {
+	if len(args) == 1 && args[0] == guardCommand {
+		return runGuard()
+	}
 	var cli CLI
 	parser, err := kong.New(&cli,
 		kong.Name("procman"),

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -63,7 +64,7 @@ func (p *project) startGuard(runID string) *guard.Client {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var g *guard.Client
-		if g, err = guard.Start(ctx, exe, []string{"guard"}, "PROCMAN_RUN_ID="+runID, os.Stderr); err == nil {
+		if g, err = guard.Start(ctx, exe, []string{guardCommand}, "PROCMAN_RUN_ID="+runID, os.Stderr); err == nil {
 			return g
 		}
 	}
@@ -92,11 +93,17 @@ func (s *session) close() {
 	}
 }
 
-// GuardCmd is the hidden `procman guard`: the process that stops procman's
-// process groups when procman dies without saying goodbye.
-type GuardCmd struct{}
+// guardCommand is the hidden `procman guard`: the process that stops
+// procman's process groups when procman dies without saying goodbye. It
+// skips the command line parser, so that the guard touches as little of
+// the binary as it can and stays small.
+const guardCommand = "guard"
 
-// Run serves the guard protocol on stdin until procman ends.
-func (c *GuardCmd) Run() error {
-	return guard.Main(context.Background())
+// runGuard serves the guard protocol on stdin until procman ends.
+func runGuard() int {
+	if err := guard.Main(context.Background()); err != nil {
+		fmt.Fprintf(os.Stderr, "procman | %v\n", err)
+		return 2
+	}
+	return 0
 }
