@@ -92,16 +92,7 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 	for {
 		select {
 		case <-p.done:
-			e := ending{code: p.code, failedStart: !ready || failedCheck, uptime: r.clock.Now().Sub(p.started)}
-			msg := ""
-			if !r.isStopping() {
-				r.out.Logf(Info, "%s %s", t.Name, describe(p.code))
-				if p.code != 0 {
-					msg = t.Name + " " + describe(p.code)
-				}
-			}
-			r.journal.exited(t.Name, p, msg)
-			return e
+			return r.ended(t, p, !ready || failedCheck)
 		case err := <-probe:
 			probe = nil
 			if err != nil {
@@ -112,11 +103,7 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 				continue
 			}
 			ready = true
-			if t.Ready != nil {
-				r.out.Logf(Info, "%s is ready", t.Name)
-			}
-			r.journal.ready(t.Name)
-			n.markReady()
+			r.becameReady(n)
 			release(waiters)
 			waiters = nil
 			tick = r.clock.After(r.cfg.Interval)
@@ -141,6 +128,29 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 			return ending{stopping: true}
 		}
 	}
+}
+
+// ended logs and records how service process p of t ended on its own.
+func (r *Runner) ended(t *tasks.Task, p *process, failedStart bool) ending {
+	msg := ""
+	if !r.isStopping() {
+		r.out.Logf(Info, "%s %s", t.Name, describe(p.code))
+		if p.code != 0 {
+			msg = t.Name + " " + describe(p.code)
+		}
+	}
+	r.journal.exited(t.Name, p, msg)
+	return ending{code: p.code, failedStart: failedStart, uptime: r.clock.Now().Sub(p.started)}
+}
+
+// becameReady logs and records that service n is ready, and lets its
+// dependents start.
+func (r *Runner) becameReady(n *node) {
+	if n.t.Ready != nil {
+		r.out.Logf(Info, "%s is ready", n.t.Name)
+	}
+	r.journal.ready(n.t.Name)
+	n.markReady()
 }
 
 // Restart asks service name to restart now, skipping the backoff and not
