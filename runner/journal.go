@@ -119,3 +119,16 @@ func (j *journal) changes(n int) {
 func (j *journal) touch() {
 	j.post(func(*state.State) {})
 }
+
+// supervisedElsewhere reports whether service name runs right now under
+// another procman (an up or watch of the project), and that procman's pid.
+func (j *journal) supervisedElsewhere(name string) (pid int, ok bool) {
+	if j.store == nil || j.supervisor {
+		return 0, false
+	}
+	st, err := j.store.Status()
+	if err != nil || !st.Active || st.Tasks[name] == nil {
+		return 0, false
+	}
+	return st.PID, st.Tasks[name].Running
+}

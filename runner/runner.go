@@ -272,6 +272,12 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 		return
 	}
 	if n.t.Kind == tasks.Service {
+		if pid, ok := r.journal.supervisedElsewhere(n.t.Name); ok && !target {
+			// a second instance would only fight the first for its port
+			r.out.Logf(Info, "%s runs under procman pid %d: using it", n.t.Name, pid)
+			n.markReady()
+			return
+		}
 		n.err = r.supervise(ctx, n)
 		if n.err != nil {
 			r.fail(n.err)
