@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -137,7 +138,7 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 		go r.flushPeriodically()
 	}
 	for _, name := range order {
-		go r.runNode(ctx, r.nodes[name], r.isTarget(name, targets))
+		go r.runNode(ctx, r.nodes[name], slices.Contains(targets, name))
 	}
 	err = r.wait(ctx, targets, supervise)
 	r.stopAll()
@@ -145,15 +146,6 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 		err = ctx.Err()
 	}
 	return err
-}
-
-func (r *Runner) isTarget(name string, targets []string) bool {
-	for _, t := range targets {
-		if t == name {
-			return true
-		}
-	}
-	return false
 }
 
 // wait returns when the run is over (see Run).
