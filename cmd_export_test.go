@@ -86,7 +86,13 @@ func TestExportSystemd_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.ReplaceAll(buf.String(), cfg.Dir, "/project")
-	golden := filepath.Join("testdata", "export", "shop.golden")
+	checkGolden(t, filepath.Join("testdata", "export", "shop.golden"), got)
+}
+
+// checkGolden compares got with the golden file, after writing it there
+// with -update-golden (then git diff shows what changed).
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
 	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -97,7 +103,7 @@ func TestExportSystemd_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != string(want) {
-		t.Errorf("export differs from %s (run go test -run Golden -update-golden to see it in git diff):\n%s", golden, got)
+		t.Errorf("output differs from %s (go test -run Golden -update-golden, then git diff):\n%s", golden, got)
 	}
 }
 

@@ -117,19 +117,7 @@ func TestInit_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.render()
-	golden := filepath.Join("testdata", "init", "shop.golden")
-	if *updateGolden {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("render differs from %s:\n%s", golden, got)
-	}
+	checkGolden(t, filepath.Join("testdata", "init", "shop.golden"), got)
 }
 
 func TestInit_Errors(t *testing.T) {
