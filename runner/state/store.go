@@ -48,6 +48,7 @@ type Store struct {
 	dir     string       // the .procman folder
 	writeMu sync.Mutex   // one read-modify-write at a time in this process: flock is per open file, not per process
 	writes  atomic.Int64 // state files written, for tests
+	syncs   atomic.Int64 // of those, synced to disk, for tests
 
 	post poster // the background writer behind Post
 }
@@ -141,7 +142,7 @@ func (s *Store) Update(fn func(*State)) error {
 }
 
 // transact does one locked read-modify-write.
-func (s *Store) transact(fn func(*State)) error {
+func (s *Store) transact(fn func(*State), sync bool) error {
 	unlock, err := s.lockState()
 	if err != nil {
 		return err
@@ -155,7 +156,7 @@ func (s *Store) transact(fn func(*State)) error {
 	st.normalize()
 	st.Version = Version
 	st.LastUpdated = s.now()
-	return s.write(st)
+	return s.write(st, sync && !s.NoSync)
 }
 
 // corruptError is a state file that exists but cannot be used.
@@ -214,14 +215,14 @@ func (s *Store) readLocked() (*State, error) {
 
 // write replaces the state file atomically: a temporary file in the same
 // folder, fsync, rename over, fsync the folder.
-func (s *Store) write(st *State) error {
+func (s *Store) write(st *State, sync bool) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	b = append(b, '\n')
 	tmp := s.path(tempFile)
-	if err := writeFile(tmp, b, !s.NoSync); err != nil {
+	if err := writeFile(tmp, b, sync); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if err := os.Rename(tmp, s.Path()); err != nil {
@@ -229,9 +230,10 @@ func (s *Store) write(st *State) error {
 		return fmt.Errorf("write state: %w", err)
 	}
 	s.writes.Add(1)
-	if s.NoSync {
+	if !sync {
 		return nil
 	}
+	s.syncs.Add(1)
 	// The new state is in place: failing now would make callers apply their
 	// changes twice, so a folder that cannot be synced only earns a warning.
 	if err := syncDir(s.dir); err != nil {
