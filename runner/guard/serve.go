@@ -95,7 +95,6 @@ type server struct {
 	runEnv string        // "PROCMAN_RUN_ID=<id>", for proc.Owned
 	ppid   int           // procman's pid from hello; 0 until then
 	groups map[int]group // by pgid: what procman started and did not stop
-	live   liveness      // whether a group is still running
 }
 
 // handle applies one line and reports whether it was the goodbye.

@@ -19,7 +19,7 @@ const killWait = time.Second
 // provably procman's. It returns the line to report, or "" when the group
 // was already gone.
 func (s *server) stop(ctx context.Context, g group) string {
-	if !s.live.alive(g.pgid) {
+	if !proc.Alive(g.pgid) {
 		return ""
 	}
 	who := fmt.Sprintf("%s (pgid %d)", g.name, g.pgid)
@@ -39,7 +39,7 @@ func (s *server) stop(ctx context.Context, g group) string {
 		return fmt.Sprintf("stop %s: %v", who, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, g.timeout)
-	gone := s.waitGone(wctx, g.pgid)
+	gone := proc.Wait(wctx, g.pgid)
 	cancel()
 	if gone {
 		return fmt.Sprintf("stopped %s left by %s", who, by)
@@ -49,7 +49,7 @@ func (s *server) stop(ctx context.Context, g group) string {
 	}
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killWait)
 	defer cancel()
-	if !s.waitGone(kctx, g.pgid) {
+	if !proc.Wait(kctx, g.pgid) {
 		return fmt.Sprintf("%s still running %v after SIGKILL", who, killWait)
 	}
 	return fmt.Sprintf("killed %s left by %s: still running %v after %s", who, by, g.timeout, unix.SignalName(g.sig))
@@ -58,11 +58,11 @@ func (s *server) stop(ctx context.Context, g group) string {
 // signal sends sig to group g if it is still procman's; errNotOwned if not.
 // A group that vanished meanwhile is no error.
 func (s *server) signal(g group, sig syscall.Signal) error {
-	if !s.live.alive(g.pgid) {
+	if !proc.Alive(g.pgid) {
 		return nil
 	}
 	if !proc.Owned(g.pgid, g.start, s.runEnv) {
-		if !s.live.aliveNow(g.pgid) {
+		if !proc.Alive(g.pgid) {
 			return nil // it ended meanwhile, taking its proof with it
 		}
 		return errNotOwned
@@ -71,25 +71,4 @@ func (s *server) signal(g group, sig syscall.Signal) error {
 		return fmt.Errorf("send %s: %w", unix.SignalName(sig), err)
 	}
 	return nil
-}
-
-// waitGone returns when group pgid has no live member or ctx is done, and
-// reports whether the group is gone. The kernel gives no event when a group
-// empties, so it looks on a short, growing period (1 ms up to 50 ms).
-func (s *server) waitGone(ctx context.Context, pgid int) bool {
-	d := time.Millisecond
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return !s.live.alive(pgid)
-		case <-t.C:
-		}
-		if !s.live.alive(pgid) {
-			return true
-		}
-		t.Reset(d)
-		d = min(2*d, 50*time.Millisecond)
-	}
 }

@@ -31,9 +31,23 @@ func StartTime(pid int) (uint64, error) {
 	return uint64(st.Sec)*1e6 + uint64(st.Usec), nil
 }
 
-// Alive reports whether group pgid has a member. (macOS's launchd reaps
-// orphans, so zombies do not linger.)
-func Alive(pgid int) bool { return Exists(pgid) }
+// sZomb is p_stat of a zombie in <sys/proc.h>.
+const sZomb = 5
+
+// Alive reports whether group pgid has a member that is not a zombie; the
+// kernel lists a group's members itself.
+func Alive(pgid int) bool {
+	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pgrp", pgid)
+	if err != nil {
+		return Exists(pgid)
+	}
+	for _, kp := range kps {
+		if kp.Proc.P_stat != sZomb {
+			return true
+		}
+	}
+	return false
+}
 
 // Owned reports whether group pgid is still the one procman started. On
 // macOS only a live leader with the recorded start time proves it; a group
