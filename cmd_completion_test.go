@@ -86,21 +86,11 @@ func TestComplete_Descriptions(t *testing.T) {
 }
 
 func TestTaskCandidates(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := writeFiles(t, map[string]string{
 		"Procfile.yaml":   "tasks:\n  build: {cmd: go build, desc: \"compile\\nit all\"}\n  serve: {cmd: ./serve, service: true}\n",
 		"other.yaml":      "tasks:\n  lint: go vet\n",
 		"broken/Procfile": "not a procfile\n",
-	}
-	for name, text := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	t.Setenv("PROCMAN_FILE", "")
 	tests := []struct {
 		name, dir, file string
