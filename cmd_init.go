@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
+	"go/build/constraint"
+	"go/scanner"
+	"go/token"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -263,8 +266,7 @@ func goStarter(dir string, withService bool) []starterTask {
 		{name: "build", desc: "compile every package", cmd: "go build ./..."},
 		{name: "test", desc: "run the tests", cmd: "go test ./..."},
 	}
-	pkg, err := build.ImportDir(dir, 0)
-	if !withService || err != nil || pkg.Name != "main" {
+	if !withService || !isMainPackage(dir) {
 		return out
 	}
 	bin := taskName(path.Base(modulePath(data)))
@@ -279,6 +281,103 @@ func goStarter(dir string, withService bool) []starterTask {
 		starterTask{name: "build-" + bin, desc: "build bin/" + bin, cmd: "go build -o bin/" + bin + " .", once: true,
 			sources: sources, generate: []string{"bin/" + bin}, watch: `{ignore: ["bin/**"]}`},
 		starterTask{name: bin, desc: "run bin/" + bin, cmd: "./bin/" + bin, deps: []string{"build-" + bin}, service: true})
+}
+
+// isMainPackage reports whether the Go files that build in dir (not tests,
+// not those a //go:build line or a file name excludes on this system) are
+// all in package main. It reads only the top of each file; go/build would
+// do the same, but it brings go/parser and the toolchain's tables into
+// every start of procman.
+func isMainPackage(dir string) bool {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return false
+	}
+	found := false
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || !buildsHere(filepath.Base(f)) {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		name, ok := goPackage(src)
+		if !ok {
+			continue // excluded by its //go:build line
+		}
+		if name != "main" {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+// goPackage returns the package clause of a Go file, with ok false when a
+// //go:build line before it excludes the file here.
+func goPackage(src []byte) (name string, ok bool) {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", -1, len(src)), src, nil, scanner.ScanComments)
+	for {
+		_, tok, lit := s.Scan()
+		switch tok {
+		case token.COMMENT:
+			if constraint.IsGoBuild(lit) {
+				if expr, err := constraint.Parse(lit); err == nil && !expr.Eval(buildTag) {
+					return "", false
+				}
+			}
+		case token.PACKAGE:
+			_, tok, lit = s.Scan()
+			return lit, tok == token.IDENT
+		default:
+			return "", false
+		}
+	}
+}
+
+// buildTag reports whether a //go:build tag holds here; release tags
+// (go1.N) and cgo are taken as set.
+func buildTag(tag string) bool {
+	switch tag {
+	case runtime.GOOS, runtime.GOARCH, "gc", "cgo":
+		return true
+	case "unix":
+		return runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1"
+	}
+	return strings.HasPrefix(tag, "go1.")
+}
+
+// buildsHere applies Go's file name rule: a name ending in _GOOS, _GOARCH
+// or _GOOS_GOARCH builds only there.
+func buildsHere(name string) bool {
+	parts := strings.Split(strings.TrimSuffix(name, ".go"), "_")
+	n := len(parts)
+	if n >= 3 && knownOS[parts[n-2]] && knownArch[parts[n-1]] {
+		return parts[n-2] == runtime.GOOS && parts[n-1] == runtime.GOARCH
+	}
+	if n >= 2 && knownOS[parts[n-1]] {
+		return parts[n-1] == runtime.GOOS
+	}
+	if n >= 2 && knownArch[parts[n-1]] {
+		return parts[n-1] == runtime.GOARCH
+	}
+	return true
+}
+
+var (
+	knownOS   = setOf("aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows")
+	knownArch = setOf("386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "ppc64le", "riscv64", "s390x", "wasm")
+)
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
 }
 
 // modulePath reads the module line of a go.mod.

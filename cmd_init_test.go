@@ -49,6 +49,21 @@ var initCases = []struct {
 		"build task [] go build ./...",
 		"test task [] go test ./...",
 	}},
+	{"go main package beside tests and another system's files", map[string]string{"go.mod": "module m\n",
+		"main.go":        "/* Command m\n   serves. */\n// +build linux darwin\n\npackage main\n",
+		"x_plan9.go":     "package other\n",
+		"x_plan9_arm.go": "package other\n",
+		"main_test.go":   "package main_test\n",
+		"os_unix.go":     "//go:build unix && !nosuchtag\n\npackage main\n"}, []string{
+		"build task [] go build ./...",
+		"build-m once [] go build -o bin/m .",
+		"m service [build-m] ./bin/m",
+		"test task [] go test ./...",
+	}},
+	{"go library whose main file is for another system", map[string]string{"go.mod": "module m\n", "lib.go": "package lib\n", "cmd_windows.go": "package main\n", "tool.go": "//go:build plan9\n\npackage main\n"}, []string{
+		"build task [] go build ./...",
+		"test task [] go test ./...",
+	}},
 	{"plain Procfile", map[string]string{"Procfile": "web: bundle exec puma -p $PORT\nworker: bundle exec sidekiq\n"}, []string{
 		"web service [] bundle exec puma -p $PORT",
 		"worker service [] bundle exec sidekiq",
