@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 
 // fakeListen is the program `listen ADDR DELAY [FOR]`: after DELAY it
 // accepts connections on ADDR, for FOR (default 30 s), then stops
-// listening but keeps running until 30 s have passed.
+// listening but keeps running until 30 s have passed. A connection that
+// sends an HTTP request gets "200 OK".
 func fakeListen() {
 	d, err := time.ParseDuration(os.Args[2])
 	if err != nil {
@@ -42,7 +44,7 @@ func fakeListen() {
 			if err != nil {
 				return
 			}
-			c.Close()
+			go answerHTTP(c)
 		}
 	}()
 	if len(os.Args) > 3 {
@@ -55,6 +57,23 @@ func fakeListen() {
 		fmt.Println("closed")
 	}
 	time.Sleep(30 * time.Second)
+}
+
+// answerHTTP reads a request's head from c, if any comes, and answers 200.
+func answerHTTP(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return // a tcp probe: connected and gone
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: the real

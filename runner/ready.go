@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os/exec"
 	"sync"
 	"time"
@@ -116,20 +114,7 @@ func check(ctx context.Context, rd *tasks.Ready, t *tasks.Task, env []string) er
 		}
 		return c.Close()
 	case rd.HTTP != "":
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rd.HTTP, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			return fmt.Errorf("GET %s: %s", rd.HTTP, resp.Status)
-		}
-		return nil
+		return httpCheck(ctx, rd.HTTP)
 	case rd.Exec != nil:
 		cmd := exec.CommandContext(ctx, rd.Exec.Argv[0], rd.Exec.Argv[1:]...)
 		cmd.Dir, cmd.Env = t.Dir, env

@@ -145,6 +145,11 @@ Procfile.yaml:5:1: no tasks defined`,
 		want: `Procfile.yaml:1:8: tasks: want a mapping of task names to tasks, got a list`,
 	},
 	{
+		name: "https probe",
+		yaml: "tasks:\n  a: {cmd: x, service: true, ready: {http: \"https://localhost:8443/up\"}}\n",
+		want: `Procfile.yaml:2:44: task "a": ready.http: https is not supported (dev certificates rarely verify); probe http://, or use exec: "curl -fsSk https://localhost:8443/up"`,
+	},
+	{
 		name: "ready probes",
 		yaml: `tasks:
   a:
@@ -167,7 +172,7 @@ Procfile.yaml:5:1: no tasks defined`,
 		want: `Procfile.yaml:5:18: task "a": bad regexp for ready.log: missing closing ): ` + "`(`" + `
 Procfile.yaml:5:23: task "a": ready: want one of log, tcp, http or exec, got log and tcp
 Procfile.yaml:5:28: task "a": ready.tcp: want host:port or a port number, got "3000x"
-Procfile.yaml:5:43: task "a": ready.http: want an http:// or https:// URL, got "foo"
+Procfile.yaml:5:43: task "a": ready.http: want an http:// URL, got "foo"
 Procfile.yaml:5:54: task "a": ready.exec: unterminated ' quote
 Procfile.yaml:5:62: task "a": unknown key "timout" in ready (did you mean "timeout"?)
 Procfile.yaml:8:14: task "b": cmd[1]: empty string

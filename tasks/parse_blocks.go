@@ -89,8 +89,12 @@ func (p *parser) readyHTTP(s scope, n *yaml.Node) string {
 		return ""
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.errorf(s, n, "ready.http: want an http:// or https:// URL, got %q", v)
+	switch {
+	case err == nil && u.Scheme == "https":
+		p.errorf(s, n, "ready.http: https is not supported (dev certificates rarely verify); probe http://, or use exec: \"curl -fsSk %s\"", v)
+		return ""
+	case err != nil || u.Scheme != "http" || u.Host == "":
+		p.errorf(s, n, "ready.http: want an http:// URL, got %q", v)
 		return ""
 	}
 	return v
