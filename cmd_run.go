@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/procman/procman/runner"
@@ -92,9 +91,9 @@ func (p *project) dryRun(targets ...string) error {
 	return nil
 }
 
-// newRunID returns a random id that marks this run's children.
+// newRunID returns a random id that marks this run's children. It must be
+// unique, not secret: math/rand/v2's generator is seeded by the OS, and
+// crypto/rand would bring the crypto module's init into every start.
 func newRunID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return fmt.Sprintf("%016x", rand.Uint64())
 }
