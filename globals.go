@@ -134,8 +134,8 @@ func errorCode(err error) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
-	case errors.Is(err, runner.ErrServiceFailed):
-		return 1 // the runner said which service and why
+	case errors.Is(err, runner.ErrServiceFailed), errors.Is(err, runner.ErrNotStarted):
+		return 1 // the runner said which task and why
 	}
 	fmt.Fprintf(os.Stderr, "procman | %v\n", err)
 	return 1

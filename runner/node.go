@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -30,7 +31,7 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 		err = fmt.Errorf("start %q: %w", t.Name, err)
 		r.out.Logf(Error, "%v", err)
 		r.journal.failed(t.Name, err.Error())
-		return nil, err
+		return nil, &startError{err}
 	}
 	r.journal.started(t.Name, p, t.Kind == tasks.Service && n.starts > 0)
 	n.starts++
@@ -121,3 +122,14 @@ func (n *node) halt() *process {
 	n.halted = true
 	return n.cur
 }
+
+// ErrNotStarted marks a task whose command could not be started (not
+// found, not executable); the runner has already said why.
+var ErrNotStarted = errors.New("could not start")
+
+// startError is a failed start, already reported: it is ErrNotStarted.
+type startError struct{ err error }
+
+func (e *startError) Error() string        { return e.err.Error() }
+func (e *startError) Unwrap() error        { return e.err }
+func (e *startError) Is(target error) bool { return target == ErrNotStarted }
