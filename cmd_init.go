@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -392,10 +393,10 @@ func modulePath(gomod []byte) string {
 }
 
 // notTaskChar is what a task name may not hold.
-var notTaskChar = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+var notTaskChar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]+`) })
 
 // taskName makes a script or module name a valid task name.
-func taskName(s string) string { return strings.Trim(notTaskChar.ReplaceAllString(s, "-"), "-") }
+func taskName(s string) string { return strings.Trim(notTaskChar().ReplaceAllString(s, "-"), "-") }
 
 // clip shortens a command for a description.
 func clip(s string) string {
@@ -480,7 +481,7 @@ func writeFlowList(b *strings.Builder, key string, items []string) {
 	q := make([]string, len(items))
 	for i, it := range items {
 		q[i] = it
-		if !plainYAML.MatchString(it) {
+		if !plainYAML().MatchString(it) {
 			q[i] = fmt.Sprintf("%q", it)
 		}
 	}
@@ -489,7 +490,7 @@ func writeFlowList(b *strings.Builder, key string, items []string) {
 
 // plainYAML matches what YAML reads as the same string unquoted, in a flow
 // list too.
-var plainYAML = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./-]*$`)
+var plainYAML = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./-]*$`) })
 
 // yamlScalar writes s as a YAML scalar: plain when YAML reads it back as
 // the same string, double-quoted (JSON syntax, which YAML reads) otherwise.

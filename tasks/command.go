@@ -3,7 +3,6 @@ package tasks
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/google/shlex"
@@ -27,8 +26,20 @@ var shellWords = map[string]bool{
 // errEmptyCommand is ParseCommand's error for a blank command.
 var errEmptyCommand = errors.New("empty command")
 
-// assignRE matches a leading NAME=value word, which only a shell applies.
-var assignRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+// isAssignment reports whether word is NAME=value, which only a shell
+// applies.
+func isAssignment(word string) bool {
+	name, _, found := strings.Cut(word, "=")
+	if !found || name == "" || name[0] >= '0' && name[0] <= '9' {
+		return false
+	}
+	for _, r := range name {
+		if !isAlnum(r) && r != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseCommand routes a command string: split into argv and exec'd
 // directly, or run as /bin/sh -c when it holds shell syntax, starts with a
@@ -52,7 +63,7 @@ func ParseCommand(raw string) (Command, error) {
 	if len(words) == 0 {
 		return Command{}, errEmptyCommand
 	}
-	if shellWords[words[0]] || assignRE.MatchString(words[0]) {
+	if shellWords[words[0]] || isAssignment(words[0]) {
 		return shellCommand(raw), nil
 	}
 	return Command{Argv: words, Raw: raw}, nil

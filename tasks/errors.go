@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Error is one problem in a config file. Error() reads "FILE:LINE:COL: MSG",
@@ -73,10 +74,10 @@ func sortErrors(l ErrorList, main string) {
 
 // fileLineRE matches the "FILE:LINE: msg" lines that the dotenv package and
 // this package's own formatter produce.
-var fileLineRE = regexp.MustCompile(`^(.+?):(\d+): (.*)$`)
+var fileLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+?):(\d+): (.*)$`) })
 
 // yamlLineRE matches yaml.v3 syntax errors: "yaml: line 3: did not find ...".
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // fromYAML turns a yaml.v3 syntax error into Errors with line numbers.
 func fromYAML(file string, err error) ErrorList {
@@ -87,7 +88,7 @@ func fromYAML(file string, err error) ErrorList {
 			continue
 		}
 		e := &Error{File: file, Msg: strings.TrimPrefix(line, "yaml: ")}
-		if m := yamlLineRE.FindStringSubmatch(line); m != nil {
+		if m := yamlLineRE().FindStringSubmatch(line); m != nil {
 			e.Pos.Line, _ = strconv.Atoi(m[1])
 			e.Msg = m[2]
 		}
@@ -104,7 +105,7 @@ func fromLines(err error, file string, pos Pos) ErrorList {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		if m := fileLineRE.FindStringSubmatch(line); m != nil {
+		if m := fileLineRE().FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[2])
 			l = append(l, &Error{File: m[1], Pos: Pos{Line: n}, Msg: m[3]})
 			continue

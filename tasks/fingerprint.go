@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 )
 
 // SourceFiles returns the files that t's sources match, as sorted,
@@ -60,10 +61,11 @@ func (t *Task) Fingerprint() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// crcTable is the CRC-64 table of Fingerprint.
-var crcTable = crc64.MakeTable(crc64.ECMA)
+// crcTable is the CRC-64 table of Fingerprint, built on first use: it
+// takes 32 KB, and most runs have no once task to fingerprint.
+var crcTable = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(crc64.ECMA) })
 
-func newHash() hash.Hash64 { return crc64.New(crcTable) }
+func newHash() hash.Hash64 { return crc64.New(crcTable()) }
 
 // fileSum returns the hash of the file's content, hex encoded.
 func fileSum(p string) (string, error) {

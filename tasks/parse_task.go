@@ -4,15 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// taskNameRE is what a task name may hold in Procfile.yaml.
-var taskNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// validTaskName reports whether name holds only what a task name may in
+// Procfile.yaml: letters, digits, '_', '.' and '-'.
+func validTaskName(name string) bool {
+	for _, r := range name {
+		if !isAlnum(r) && r != '_' && r != '.' && r != '-' {
+			return false
+		}
+	}
+	return name != ""
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
 
 // serviceOnly are the keys that only make sense on a service.
 var serviceOnly = []string{"ready", "restart", "backoff", "max_restarts"}
@@ -50,7 +61,7 @@ func (p *parser) task(c *Config, nameNode, val *yaml.Node) (*Task, []Pos) {
 		name: nameNode,
 		keys: map[string]*yaml.Node{},
 	}
-	if !taskNameRE.MatchString(name) {
+	if !validTaskName(name) {
 		p.errorf(scope{}, nameNode, "bad task name %q: use letters, digits, '_', '.' and '-'", name)
 	}
 	switch v := resolve(val); {

@@ -7,11 +7,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
 // procLineRE is one entry of a plain foreman Procfile.
-var procLineRE = regexp.MustCompile(`^([A-Za-z0-9_-]+):[ \t]*(.*)$`)
+var procLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_-]+):[ \t]*(.*)$`) })
 
 // DefaultPort is the PORT base for plain Procfiles, as foreman has it.
 const DefaultPort = 5000
@@ -34,7 +35,7 @@ func (p *parser) loadProcfile(c *Config, data []byte, opts LoadOptions) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m := procLineRE.FindStringSubmatch(line)
+		m := procLineRE().FindStringSubmatch(line)
 		if m == nil {
 			p.lineError(n, "want `name: command`")
 			continue
