@@ -60,6 +60,7 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 // plan, opens the session (a supervisor's with o.Supervise: lock, crash
 // recovery, guard) and runs them until they end.
 func (p *project) execute(ctx context.Context, sig *signals, targets []string, o runner.Options) error {
+	sig.arm()
 	order, err := p.cfg.Plan(targets...)
 	if err != nil {
 		return &usageError{err}

@@ -128,15 +128,23 @@ type signals struct {
 	ch     chan os.Signal
 	got    chan os.Signal // the first signal, once
 	cancel context.CancelFunc
+	armed  chan struct{} // closed once the signals reach ch
 	done   chan struct{}
 }
 
+// newSignals starts catching the signals in the background: signal.Notify
+// waits for a thread of its own to start (~0.2 ms here), which overlaps
+// with loading the config. Until it has, a signal ends procman as it
+// would without it; arm waits for it, and nothing may be started before.
 func newSignals() *signals {
-	s := &signals{ch: make(chan os.Signal, 2), got: make(chan os.Signal, 1), done: make(chan struct{})}
+	s := &signals{ch: make(chan os.Signal, 2), got: make(chan os.Signal, 1), armed: make(chan struct{}), done: make(chan struct{})}
 	var killCancel context.CancelFunc
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.kill, killCancel = context.WithCancel(context.Background())
-	signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		close(s.armed)
+	}()
 	go func() {
 		defer killCancel()
 		select {
@@ -154,7 +162,12 @@ func newSignals() *signals {
 	return s
 }
 
+// arm returns once the signals are caught. Whatever starts a process must
+// call it first, so that Ctrl-C cannot end procman and leave the process.
+func (s *signals) arm() { <-s.armed }
+
 func (s *signals) stop() {
+	s.arm()
 	signal.Stop(s.ch)
 	close(s.done)
 	s.cancel()
