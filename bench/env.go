@@ -19,6 +19,7 @@ const markVar = "PROCMAN_BENCH_MARK"
 // env is what every case shares: the built binaries and the run's temp
 // folder, removed by close.
 type env struct {
+	root    string                        // procman's module
 	tmp     string                        // the run's temp folder
 	procman string                        // the procman binary built for this run
 	child   string                        // the child helper (bench/child)
@@ -26,6 +27,8 @@ type env struct {
 }
 
 // setup builds procman and the child helper into a new temp folder.
+// procman is built as a release is (README, Install): static, with
+// CGO_ENABLED=0.
 func setup(ctx context.Context, logf func(string, ...any)) (*env, error) {
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -35,16 +38,25 @@ func setup(ctx context.Context, logf func(string, ...any)) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{tmp: tmp, procman: filepath.Join(tmp, "procman"), child: filepath.Join(tmp, "child"), logf: logf}
+	e := &env{root: root, tmp: tmp, procman: filepath.Join(tmp, "procman"), child: filepath.Join(tmp, "child"), logf: logf}
 	for _, b := range [][2]string{{e.procman, "."}, {e.child, "./bench/child"}} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if err := e.build(ctx, b[0], b[1], "CGO_ENABLED=0"); err != nil {
 			e.close()
-			return nil, fmt.Errorf("go build %s: %w\n%s", b[1], err, out)
+			return nil, err
 		}
 	}
 	return e, nil
+}
+
+// build runs go build -o out pkg in procman's module, with env added.
+func (e *env) build(ctx context.Context, out, pkg string, env ...string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = e.root
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
 }
 
 // moduleRoot returns the folder of procman's go.mod.
