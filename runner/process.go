@@ -118,7 +118,7 @@ func forkExec(s spec, stdout, stderr *os.File) (int, error) {
 // reap waits for the leader, stops what is left of its group, and waits
 // (boundedly) for the output to drain.
 func (p *process) reap(copiers *sync.WaitGroup, pipes ...*os.File) {
-	p.code = exitCode(wait(p.pgid))
+	p.code = exitCode(proc.Reap(p.pgid))
 	close(p.exited)
 	if proc.Alive(p.pgid) {
 		proc.Stop(p.pgid, p.stopSignal, p.stopTimeout)
@@ -137,17 +137,6 @@ func (p *process) reap(copiers *sync.WaitGroup, pipes ...*os.File) {
 		f.Close()
 	}
 	close(p.done)
-}
-
-// wait reaps child pid.
-func wait(pid int) (syscall.WaitStatus, error) {
-	var ws syscall.WaitStatus
-	for {
-		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err != syscall.EINTR {
-			return ws, err
-		}
-	}
 }
 
 // exitCode turns a reaped process into a shell-style exit code: its exit

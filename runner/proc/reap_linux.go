@@ -1,0 +1,36 @@
+package proc
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Reap waits for child pid to exit and reaps it. It waits on a pidfd
+// through Go's netpoller, so that no thread sits blocked in wait4 for each
+// running child (and the Go scheduler keeps that thread's P for other
+// work meanwhile); without pidfds (Linux < 5.3) it blocks in wait4.
+func Reap(pid int) (syscall.WaitStatus, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return wait4(pid)
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return wait4(pid)
+	}
+	var ws syscall.WaitStatus
+	var werr error
+	err = rc.Read(func(uintptr) bool {
+		var got int
+		got, werr = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		return got != 0 || (werr != nil && werr != syscall.EINTR)
+	})
+	if err != nil {
+		return wait4(pid)
+	}
+	return ws, werr
+}
