@@ -162,6 +162,12 @@ func (s *Store) writeLoop(wake, hurry, quit <-chan struct{}, done chan<- struct{
 		case <-wake:
 		}
 		if s.Coalesce > 0 {
+			s.post.mu.Lock()
+			work := len(s.post.pending) > 0
+			s.post.mu.Unlock()
+			if work {
+				s.preload() // while waiting: the write after it finds the file read
+			}
 			t := time.NewTimer(s.Coalesce)
 			select {
 			case <-t.C:

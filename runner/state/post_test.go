@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -242,5 +243,50 @@ func TestTouch_HeartbeatIsWrittenButNotSynced(t *testing.T) {
 	}
 	if y := s.syncs.Load(); y != 1 {
 		t.Errorf("a change with a touch: %d synced writes, want 1", y)
+	}
+}
+
+// While the writer waits to coalesce it reads the state ahead. The write
+// after the wait uses that copy only if the file is unchanged: a write by
+// another process meanwhile is never lost to it.
+func TestPost_ReadAheadNeverHidesAnotherWriter(t *testing.T) {
+	for _, otherWrites := range []bool{false, true} {
+		s, _ := openStore(t)
+		s.Coalesce = time.Millisecond
+		other, err := Open(filepath.Dir(s.dir)) // another procman's view of the project
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(func(st *State) { st.Task("a").Runs = 1 }); err != nil {
+			t.Fatal(err)
+		}
+		if otherWrites {
+			s.post.writerHook = func() { // after the read-ahead, before the write
+				if err := other.Update(func(st *State) { st.Task("b").Runs = 7 }); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		decodesBefore := s.decodes.Load()
+		s.Post(func(st *State) { st.Task("a").Runs++ })
+		if err := s.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		decodes := s.decodes.Load() - decodesBefore
+		st := mustRead(t, s)
+		if st.Task("a").Runs != 2 {
+			t.Errorf("other writes %v: a.runs = %d, want 2", otherWrites, st.Task("a").Runs)
+		}
+		if otherWrites && st.Task("b").Runs != 7 {
+			t.Errorf("the other writer's update was lost: b.runs = %d, want 7", st.Task("b").Runs)
+		}
+		// the read-ahead decodes once; the write decodes again only when the
+		// file changed under it
+		if want := map[bool]int64{false: 1, true: 2}[otherWrites]; decodes != want {
+			t.Errorf("other writes %v: %d decodes for the posted write, want %d", otherWrites, decodes, want)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,8 +50,19 @@ type Store struct {
 	writeMu sync.Mutex   // one read-modify-write at a time in this process: flock is per open file, not per process
 	writes  atomic.Int64 // state files written, for tests
 	syncs   atomic.Int64 // of those, synced to disk, for tests
+	decodes atomic.Int64 // state files decoded, for tests
 
 	post poster // the background writer behind Post
+
+	preMu sync.Mutex
+	pre   *preloaded // what preload read, for the next read
+	warm  bool       // preload has encoded once
+}
+
+// preloaded is the state file as preload read and decoded it.
+type preloaded struct {
+	data []byte
+	st   *State
 }
 
 // Open returns the store of the project in projectDir, creating its
@@ -164,7 +176,8 @@ type corruptError struct{ err error }
 
 func (e *corruptError) Error() string { return e.err.Error() }
 
-// load reads and decodes the state file without any lock.
+// load reads and decodes the state file without any lock. The state that
+// preload decoded stands in when the file holds the same bytes.
 func (s *Store) load() (*State, error) {
 	b, err := os.ReadFile(s.Path())
 	switch {
@@ -175,6 +188,15 @@ func (s *Store) load() (*State, error) {
 	case err != nil:
 		return nil, &corruptError{err}
 	}
+	if pre := s.takePreloaded(); pre != nil && bytes.Equal(pre.data, b) {
+		return pre.st, nil
+	}
+	return s.decode(b)
+}
+
+// decode parses the contents of a state file.
+func (s *Store) decode(b []byte) (*State, error) {
+	s.decodes.Add(1)
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {
 		return nil, &corruptError{err}
@@ -188,6 +210,43 @@ func (s *Store) load() (*State, error) {
 	}
 	st.normalize()
 	return st, nil
+}
+
+// preload reads and decodes the state file, without the lock, for the
+// next read under it: the background writer does this while it waits for
+// updates to coalesce (for procman run, while the task runs), and the
+// write after the wait then skips decoding when the file holds the same
+// bytes. The first preload also encodes the state once, so that the
+// write's encoding finds JSON's reflection done (cold, both directions
+// together are ~0.1 ms of a run).
+func (s *Store) preload() {
+	b, err := os.ReadFile(s.Path())
+	if err != nil {
+		return
+	}
+	st, err := s.decode(b)
+	if err != nil {
+		return
+	}
+	s.preMu.Lock()
+	warm := !s.warm
+	s.warm = true
+	s.preMu.Unlock()
+	if warm {
+		_, _ = json.MarshalIndent(st, "", "  ")
+	}
+	s.preMu.Lock()
+	s.pre = &preloaded{data: b, st: st}
+	s.preMu.Unlock()
+}
+
+// takePreloaded returns what preload read, once; nil when there is none.
+func (s *Store) takePreloaded() *preloaded {
+	s.preMu.Lock()
+	defer s.preMu.Unlock()
+	p := s.pre
+	s.pre = nil
+	return p
 }
 
 // readLocked is load for a holder of the state lock: a corrupt file is moved
