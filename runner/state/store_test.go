@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -262,7 +263,7 @@ func TestUpdate_KillNineNeverTearsTheFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = h.cmd.Wait()
-		if _, err := os.Stat(s.path(tempFile)); err == nil {
+		if b, err := os.ReadFile(s.path(tempFile)); err == nil && !json.Valid(b) {
 			midWrite++
 		}
 		b, err := os.ReadFile(s.Path())
@@ -278,7 +279,7 @@ func TestUpdate_KillNineNeverTearsTheFile(t *testing.T) {
 		}
 		last = st.EventCounter
 	}
-	t.Logf("%d updates in all; %d kills left a temporary file behind", last, midWrite)
+	t.Logf("%d updates in all; %d kills left a half-written temporary file", last, midWrite)
 	if st := mustRead(t, s); st.EventCounter != last || len(logs.Lines()) != 0 {
 		t.Errorf("Read: event_counter %d, warnings %q; want %d and none", st.EventCounter, logs.Lines(), last)
 	}
@@ -335,6 +336,49 @@ func BenchmarkUpdate(b *testing.B) {
 	for b.Loop() {
 		if err := s.Update(func(st *State) { st.Task("web").Runs++ }); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Writes trade the temporary file and state.json back and forth: no new
+// file per write, state.json always the newest state, the temporary file
+// the one before. Without exchange (noExchange), a rename does the same
+// job and leaves no temporary file.
+func TestWrite_ExchangesTwoFiles(t *testing.T) {
+	for _, rename := range []bool{false, true} {
+		s, _ := openStore(t)
+		s.noExchange.Store(rename)
+		inodes := map[uint64]bool{}
+		for i := 1; i <= 10; i++ {
+			if err := s.Update(func(st *State) { st.EventCounter = int64(i) }); err != nil {
+				t.Fatal(err)
+			}
+			if st := mustRead(t, s); st.EventCounter != int64(i) {
+				t.Fatalf("rename %v: after write %d, event_counter %d", rename, i, st.EventCounter)
+			}
+			for _, name := range []string{stateFile, tempFile} {
+				fi, err := os.Stat(s.path(name))
+				if err != nil {
+					continue
+				}
+				inodes[fi.Sys().(*syscall.Stat_t).Ino] = true
+				if fi.Mode() != 0o600 {
+					t.Errorf("%s: mode %v", name, fi.Mode())
+				}
+			}
+			b, err := os.ReadFile(s.path(tempFile))
+			switch {
+			case rename && err == nil:
+				t.Fatalf("write %d left %s", i, tempFile)
+			case !rename && i > 1:
+				var prev State
+				if err := json.Unmarshal(b, &prev); err != nil || prev.EventCounter != int64(i-1) {
+					t.Fatalf("after write %d the temporary file holds %q (%v), want the state before", i, b, err)
+				}
+			}
+		}
+		if !rename && runtime.GOOS == "linux" && len(inodes) != 2 {
+			t.Errorf("10 writes used %d files, want 2", len(inodes))
 		}
 	}
 }
