@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,7 +106,7 @@ func forkExec(s spec, stdout, stderr *os.File) (int, error) {
 	defer null.Close()
 	pid, err := syscall.ForkExec(path, s.argv, &syscall.ProcAttr{
 		Dir:   s.dir,
-		Env:   s.env,
+		Env:   dedupEnv(s.env),
 		Files: []uintptr{null.Fd(), stdout.Fd(), stderr.Fd()},
 		Sys:   proc.Attr(),
 	})
@@ -113,6 +114,23 @@ func forkExec(s spec, stdout, stderr *os.File) (int, error) {
 		return 0, &os.PathError{Op: "fork/exec", Path: path, Err: err}
 	}
 	return pid, nil
+}
+
+// dedupEnv keeps the last of each variable set more than once, as os/exec
+// does: the child's getenv would find the first (a PROCMAN_TASK inherited
+// from an outer procman before the one this procman sets).
+func dedupEnv(env []string) []string {
+	seen := make(map[string]bool, len(env))
+	out := make([]string, 0, len(env))
+	for i := len(env) - 1; i >= 0; i-- {
+		k, _, _ := strings.Cut(env[i], "=")
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, env[i])
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // reap waits for the leader, stops what is left of its group, and waits
