@@ -9,7 +9,7 @@
 //	go run ./bench [-cases restart,storm,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
 //
 // Sizes: -storm 2000, -idle 30s, -idle-files 20000, -idle-modules 50000,
-// -lines 1000000, -runs 50, -services 200. Linux only in practice: the
+// -lines 1000000, -runs 200, -services 200. Linux only in practice: the
 // floors use inotify, and CPU and RSS come from /proc.
 package main
 
@@ -58,7 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.idleFiles, "idle-files", 20000, "files in the idle tree")
 	fs.IntVar(&c.idleModules, "idle-modules", 50000, "files in the idle tree's node_modules")
 	fs.IntVar(&c.lines, "lines", 1000000, "lines per writer in the throughput case")
-	fs.IntVar(&c.runs, "runs", 50, "runs per side in the startup case")
+	fs.IntVar(&c.runs, "runs", 200, "runs per side in the startup case")
 	fs.IntVar(&c.services, "services", 200, "services in the scale case")
 	fs.StringVar(&c.out, "out", "", "also write the table as Markdown to this file")
 	fs.BoolVar(&c.quiet, "q", false, "no progress on stderr")

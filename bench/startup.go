@@ -9,7 +9,7 @@ import (
 )
 
 // startupWarmup is how many unmeasured runs of each side come first.
-const startupWarmup = 3
+const startupWarmup = 20
 
 // startupRow measures case 5: `procman run noop` (cmd: "true") against
 // `sh -c true`, cfg.runs runs each, interleaved; the medians count. The
