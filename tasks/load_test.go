@@ -3,6 +3,7 @@ package tasks
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -287,5 +288,21 @@ func TestLoadUnreadable(t *testing.T) {
 	}
 	if want := "read config: open " + p + ": no such file or directory"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+// BenchmarkLoad loads procman's own Procfile.yaml (three tasks, a watch
+// block, env, a ready probe): what every procman command does first.
+func BenchmarkLoad(b *testing.B) {
+	path, err := filepath.Abs("../Procfile.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := Load(path, LoadOptions{Environ: os.Environ()})
+		if err != nil || len(c.Tasks) != 3 {
+			b.Fatalf("%v tasks, err %v", len(c.Tasks), err)
+		}
 	}
 }
