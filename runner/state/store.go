@@ -35,10 +35,10 @@ type Store struct {
 	// Now is the clock for LastUpdated and the corrupt file's name. Nil
 	// means time.Now.
 	Now func() time.Time
-	// NoSync skips the fsyncs of a write; the rename still makes every
-	// write atomic against a kill, but not durable against a power loss.
-	// For procman run, whose record of exits is not worth a millisecond of
-	// every run.
+	// NoSync skips the fsyncs of a write: every write stays atomic against
+	// a kill, but a power cut may lose it, or tear the file (then the state
+	// before it is used, if intact). For procman run, whose record of exits
+	// is not worth a millisecond of every run.
 	NoSync bool
 	// Coalesce is how long the background writer waits after being woken
 	// so that updates posted close together (a restart's exit and start)
@@ -269,6 +269,15 @@ func (s *Store) readLocked() (*State, error) {
 	}
 	if err := os.Rename(s.Path(), target); err != nil {
 		return nil, fmt.Errorf("move corrupt state aside: %w", err)
+	}
+	// The temporary file holds the state before the last write (writes
+	// swap the two). A power cut after a write that skipped the fsync can
+	// tear state.json; the state before it is then the best there is.
+	if b, err := os.ReadFile(s.path(tempFile)); err == nil {
+		if prev, err := s.decode(b); err == nil {
+			s.logf("state file %s is corrupt (%v); moved it to %s and went back to the state before the last write", s.Path(), ce, target)
+			return prev, nil
+		}
 	}
 	s.logf("state file %s is corrupt (%v); moved it to %s and starting with empty state", s.Path(), ce, target)
 	return New(), nil
