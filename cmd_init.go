@@ -296,12 +296,13 @@ func isMainPackage(dir string) bool {
 	}
 	found := false
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") || !buildsHere(filepath.Base(f)) {
-			continue
+		base := filepath.Base(f)
+		if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || strings.HasSuffix(base, "_test.go") || !buildsHere(base) {
+			continue // what go build leaves out (an editor's .#main.go lock among them)
 		}
 		src, err := os.ReadFile(f)
 		if err != nil {
-			return false
+			continue
 		}
 		name, ok := goPackage(src)
 		if !ok {
@@ -315,22 +316,35 @@ func isMainPackage(dir string) bool {
 	return found
 }
 
-// goPackage returns the package clause of a Go file, with ok false when a
-// //go:build line before it excludes the file here.
+// goPackage returns the package clause of a Go file, with ok false when
+// its build constraints exclude the file here: the //go:build line, or
+// without one every // +build line.
 func goPackage(src []byte) (name string, ok bool) {
 	var s scanner.Scanner
 	fset := token.NewFileSet()
 	s.Init(fset.AddFile("", -1, len(src)), src, nil, scanner.ScanComments)
+	var goBuild constraint.Expr
+	var plusBuild []constraint.Expr
 	for {
 		_, tok, lit := s.Scan()
 		switch tok {
 		case token.COMMENT:
-			if constraint.IsGoBuild(lit) {
-				if expr, err := constraint.Parse(lit); err == nil && !expr.Eval(buildTag) {
-					return "", false
+			if expr, err := constraint.Parse(lit); err == nil {
+				if constraint.IsGoBuild(lit) {
+					goBuild = expr
+				} else {
+					plusBuild = append(plusBuild, expr)
 				}
 			}
 		case token.PACKAGE:
+			if goBuild != nil {
+				plusBuild = []constraint.Expr{goBuild}
+			}
+			for _, expr := range plusBuild {
+				if !expr.Eval(buildTag) {
+					return "", false
+				}
+			}
 			_, tok, lit = s.Scan()
 			return lit, tok == token.IDENT
 		default:

@@ -54,13 +54,16 @@ var initCases = []struct {
 		"x_plan9.go":     "package other\n",
 		"x_plan9_arm.go": "package other\n",
 		"main_test.go":   "package main_test\n",
-		"os_unix.go":     "//go:build unix && !nosuchtag\n\npackage main\n"}, []string{
+		"os_unix.go":     "//go:build unix && !nosuchtag\n// +build ignore\n\npackage main\n",
+		"_old.go":        "package old\n",
+		"gen.go":         "// Generator.\n\n// +build ignore\n\npackage tools\n",
+		".#main.go":      "not Go: an editor's lock file"}, []string{
 		"build task [] go build ./...",
 		"build-m once [] go build -o bin/m .",
 		"m service [build-m] ./bin/m",
 		"test task [] go test ./...",
 	}},
-	{"go library whose main file is for another system", map[string]string{"go.mod": "module m\n", "lib.go": "package lib\n", "cmd_windows.go": "package main\n", "tool.go": "//go:build plan9\n\npackage main\n"}, []string{
+	{"go library whose main file is for another system", map[string]string{"go.mod": "module m\n", "lib.go": "package lib\n", "cmd_windows.go": "package main\n", "tool.go": "//go:build plan9\n\npackage main\n", "old.go": "// +build ignore\n\npackage main\n"}, []string{
 		"build task [] go build ./...",
 		"test task [] go test ./...",
 	}},
