@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -70,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	for _, name := range strings.Split(*cases, ",") {
 		name = strings.TrimSpace(name)
-		if !contains(allCases, name) {
+		if !slices.Contains(allCases, name) {
 			return c, fmt.Errorf("unknown case %q (cases: %s)", name, strings.Join(allCases, ", "))
 		}
 		c.cases = append(c.cases, name)
@@ -79,15 +80,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("sizes must be at least 1")
 	}
 	return c, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func main() {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/procman/procman/runner/proc"
 )
 
 // floorMask is what the floor watches on every folder: what an editor's
@@ -209,15 +211,4 @@ func machine() string {
 
 // carries reports whether process pid has kv ("KEY=value") in its
 // environment.
-func carries(pid int, kv string) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		return false
-	}
-	for _, e := range bytes.Split(data, []byte{0}) {
-		if string(e) == kv {
-			return true
-		}
-	}
-	return false
-}
+func carries(pid int, kv string) bool { return proc.HasEnv(pid, kv) }

@@ -145,7 +145,7 @@ func ShellQuote(s string) string {
 	}
 	safe := true
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)) {
+		if !isAlnum(r) && !strings.ContainsRune("@%+=:,./_-", r) {
 			safe = false
 			break
 		}

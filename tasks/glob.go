@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -103,7 +104,7 @@ func globFiles(dir, pattern string) ([]string, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != start && skipDirs[d.Name()] && !contains(pat, d.Name()) {
+			if p != start && skipDirs[d.Name()] && !slices.Contains(pat, d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil

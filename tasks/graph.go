@@ -3,6 +3,7 @@ package tasks
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -111,7 +112,7 @@ func (h *nameHeap) Pop() any {
 func (c *Config) Dependents(name string) []string {
 	var out []string
 	for _, n := range c.Names {
-		if contains(c.Tasks[n].Deps, name) {
+		if slices.Contains(c.Tasks[n].Deps, name) {
 			out = append(out, n)
 		}
 	}

@@ -3,6 +3,7 @@ package tasks
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -97,7 +98,7 @@ func BenchmarkPlan(b *testing.B) {
 	for i := range 200 {
 		t := &Task{Name: fmt.Sprintf("t%03d", i)}
 		for _, d := range []int{i - 1, i / 2, i / 3} {
-			if d >= 0 && d < i && !contains(t.Deps, fmt.Sprintf("t%03d", d)) {
+			if d >= 0 && d < i && !slices.Contains(t.Deps, fmt.Sprintf("t%03d", d)) {
 				t.Deps = append(t.Deps, fmt.Sprintf("t%03d", d))
 			}
 		}

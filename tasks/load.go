@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,7 +121,7 @@ func (p *parser) topHandlers(c *Config, top *topLevel) handlers {
 		"name": func(f field) { c.Name, _ = p.str(s, "name", f.val) },
 		"log_level": func(f field) {
 			v, ok := p.str(s, "log_level", f.val)
-			if ok && !contains(logLevels, v) {
+			if ok && !slices.Contains(logLevels, v) {
 				p.errorf(s, f.val, "bad log_level %q: want trace, debug, info, warn or error", v)
 				return
 			}

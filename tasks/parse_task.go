@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -202,7 +203,7 @@ func (p *parser) command(s scope, key string, n *yaml.Node) (Command, bool) {
 func (p *parser) deps(ts *taskSpec, n *yaml.Node) {
 	items, _ := p.list(ts.s, "deps", n, "a list of task names")
 	for _, it := range items {
-		if contains(ts.t.Deps, it.val) {
+		if slices.Contains(ts.t.Deps, it.val) {
 			p.errorf(ts.s, it.node, "deps: %q is listed twice", it.val)
 			continue
 		}

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -163,20 +164,11 @@ func (p *parser) mapping(s scope, n *yaml.Node, hs handlers, keepNull ...string)
 			p.errorf(s, f.key, "unknown key %q%s%s", f.key.Value, in, suggest(f.key.Value, known))
 			continue
 		}
-		if isNull(f.val) && !contains(keepNull, f.key.Value) {
+		if isNull(f.val) && !slices.Contains(keepNull, f.key.Value) {
 			continue
 		}
 		h(f)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // str reads a scalar as a string; numbers and booleans are taken as written.

@@ -101,9 +101,9 @@ func Members(pgid int) []int {
 	return pids
 }
 
-// hasEnv reports whether process pid was started with KEY=VALUE kv in its
+// HasEnv reports whether process pid was started with KEY=VALUE kv in its
 // environment.
-func hasEnv(pid int, kv string) bool {
+func HasEnv(pid int, kv string) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
 		return false
@@ -126,7 +126,7 @@ func Owned(pgid int, leaderStart uint64, envKV string) bool {
 		return st == leaderStart
 	}
 	for _, pid := range Members(pgid) {
-		if envKV != "" && hasEnv(pid, envKV) {
+		if envKV != "" && HasEnv(pid, envKV) {
 			return true
 		}
 	}
