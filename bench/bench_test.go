@@ -26,7 +26,7 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"-q", "-rounds", "3", "-files", "40", "-storm", "100", "-idle", "200ms",
+	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100", "-idle", "200ms",
 		"-idle-files", "100", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
 		"-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
@@ -37,7 +37,8 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("a case could not be measured:\n%s", table)
 	}
 	for _, want := range []string{
-		"restart, debounce 0s: median", "restart, default debounce (50ms): p90",
+		"restart, debounce 0s: median", "restart, default debounce (auto): p90",
+		"restart, 3 saves 100ms apart: restarts logged", "restart, 3 saves 100ms apart: child starts",
 		"storm: restarts after rewriting the tree", "idle: watch ready", "idle: CPU while idle",
 		"idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
 		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
@@ -91,6 +92,7 @@ var flagErrors = []struct {
 }{
 	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, idle, throughput, startup, scale)`},
 	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
+	{"no save gap", []string{"-save-gap", "0s"}, "sizes must be at least 1"},
 	{"no idle window", []string{"-idle", "0s"}, "sizes must be at least 1"},
 	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
 }
@@ -112,9 +114,33 @@ func TestParseFlags_Defaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(c.cases, ",") != "restart,storm,idle,throughput,startup,scale" || c.rounds != 30 ||
+		c.saves != 20 || c.saveGap != 1500*time.Millisecond ||
 		c.files != 1000 || c.idle != 30*time.Second || c.idleFiles != 20000 || c.idleModules != 50000 ||
 		c.lines != 1000000 || c.services != 200 {
 		t.Errorf("defaults = %+v", c)
+	}
+}
+
+var restartLines = []struct {
+	name string
+	line string
+	want bool
+}{
+	{"watch: first", "procman | watch: 1 file changed (tree/x): restarting child", true},
+	{"task name first", "procman | child: restarting (1 file changed: tree/x)", true},
+	{"task name first, many files", "procman | child: restarting (3 files changed: tree/x, tree/y, …)", true},
+	{"another task", "procman | children: restarting (1 file changed: tree/x)", false},
+	{"a crash's restart", "procman | child restarting in 500ms (restart 1)", false},
+	{"a re-run", "procman | watch: 1 file changed (tree/x): re-running child", false},
+}
+
+func TestRestartLine(t *testing.T) {
+	for _, tc := range restartLines {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := restartLine.MatchString(tc.line); got != tc.want {
+				t.Errorf("restartLine matches %q: %v, want %v", tc.line, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,6 @@
 // Command bench measures procman end to end against the physical floor,
 // measured in the same run on the same machine: restart latency after a
-// save, a checkout-like storm, idle cost on a big tree, output throughput,
+// save, one restart per save for saves far apart, a checkout-like storm, idle cost on a big tree, output throughput,
 // start-up of a no-op run, and 200 services. It builds procman from this
 // module, prints one table, writes it as Markdown with -out, and exits 1
 // when a target is missed or a case could not be measured (2 when the
@@ -8,7 +8,7 @@
 //
 //	go run ./bench [-cases restart,storm,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
 //
-// Sizes: -storm 2000, -idle 30s, -idle-files 20000, -idle-modules 50000,
+// Sizes: -saves 20, -save-gap 1.5s, -storm 2000, -idle 30s, -idle-files 20000, -idle-modules 50000,
 // -lines 1000000, -runs 200, -services 200. Linux only in practice: the
 // floors use inotify, and CPU and RSS come from /proc.
 package main
@@ -31,6 +31,8 @@ import (
 type config struct {
 	cases       []string
 	rounds      int           // saves per restart series
+	saves       int           // saves in the paced restart series
+	saveGap     time.Duration // time between its saves
 	files       int           // files in the restart tree
 	storm       int           // files rewritten in the storm
 	idle        time.Duration // idle window
@@ -53,6 +55,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	cases := fs.String("cases", strings.Join(allCases, ","), "cases to run, comma-separated")
 	fs.IntVar(&c.rounds, "rounds", 30, "saves per restart series")
+	fs.IntVar(&c.saves, "saves", 20, "saves in the paced restart series")
+	fs.DurationVar(&c.saveGap, "save-gap", 1500*time.Millisecond, "time between the paced series' saves")
 	fs.IntVar(&c.files, "files", 1000, "files in the restart tree")
 	fs.IntVar(&c.storm, "storm", 2000, "files rewritten in the storm")
 	fs.DurationVar(&c.idle, "idle", 30*time.Second, "idle window")
@@ -76,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		c.cases = append(c.cases, name)
 	}
-	if c.rounds < 1 || c.files < 1 || c.storm < 1 || c.idleFiles < 1 || c.lines < 1 || c.runs < 1 || c.services < 1 || c.idle <= 0 {
+	if c.rounds < 1 || c.saves < 1 || c.saveGap <= 0 || c.files < 1 || c.storm < 1 || c.idleFiles < 1 || c.lines < 1 || c.runs < 1 || c.services < 1 || c.idle <= 0 {
 		return c, fmt.Errorf("sizes must be at least 1")
 	}
 	return c, nil

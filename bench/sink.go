@@ -102,6 +102,21 @@ func (s *sink) settle(ctx context.Context, quiet time.Duration) (int, error) {
 	}
 }
 
+// countUntil counts reports until deadline.
+func (s *sink) countUntil(ctx context.Context, deadline time.Time) (int, error) {
+	n := 0
+	for {
+		_, err := s.next(ctx, time.Until(deadline))
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if err != nil {
+			return n, nil // the deadline
+		}
+		n++
+	}
+}
+
 // children returns the pids of every child that reported.
 func (s *sink) children() []int {
 	s.mu.Lock()

@@ -74,6 +74,15 @@ type row struct {
 	failText string  // set when the case could not be measured
 }
 
+// failRows returns one failed row per name.
+func failRows(err error, names ...string) []row {
+	out := make([]row, len(names))
+	for i, n := range names {
+		out[i] = row{name: n, floor: -1, failText: err.Error(), verdict: fail}
+	}
+	return out
+}
+
 // ratio returns got/floor as printed, or "" when there is none.
 func (r row) ratio() string {
 	if r.failText != "" || r.floor <= 0 {
