@@ -6,9 +6,30 @@ import (
 	"time"
 )
 
+// Op says what an event did to its path. Backends set one or two bits;
+// an Event without any is a Write.
+type Op uint8
+
+// The operations a backend reports.
+const (
+	// Write: a file was written and closed.
+	Write Op = 1 << iota
+	// Attrib: the path's attributes changed (touch, chmod). A file being
+	// written stays so.
+	Attrib
+	// Create: the path appeared. With Write too, it appeared complete
+	// (moved in, or found in a new folder); alone, it was just created and
+	// its content is still being written.
+	Create
+	// Remove: the path is gone: deleted or moved away.
+	Remove
+)
+
 // Event is one change seen by the filesystem layer, the input of a Batcher.
 type Event struct {
 	Path     string // absolute path of the changed file or folder
+	Op       Op     // what happened to it (0: Write)
+	Dir      bool   // the path is a folder
 	Overflow bool   // events were lost before this one: treat as "changed"
 }
 
@@ -18,43 +39,146 @@ type Batch struct {
 	Overflow bool     // events may have been lost (queue overflow): treat as "changed"
 }
 
+// Auto is the Debounce that adapts to what it sees: a lone save is due as
+// soon as it has settled (Settle of quiet), anything else after AutoQuiet.
+const Auto time.Duration = -1
+
+// Settle is how long a lone save must stay quiet before it is due under
+// Auto. It is the longest gap seen between two events of one save, with
+// room to spare, across the editors and tools recorded in
+// testdata/saves (see its README).
+const Settle = 4 * time.Millisecond
+
+// AutoQuiet is the quiet time that closes every other burst under Auto: a
+// checkout, a formatter rewriting many files, a save still in progress.
+const AutoQuiet = 50 * time.Millisecond
+
 // bigBatch is the size past which Take drops the path set instead of
 // clearing it, so that a huge burst does not slow every later batch.
 const bigBatch = 1024
 
+// entry is what the Batcher knows of one path since the last Take.
+type entry struct {
+	born  bool   // its first event created it: it did not exist before
+	gone  bool   // its last event removed it
+	open  bool   // created and not yet written: its content is on the way
+	dir   bool   // it is a folder
+	kept  bool   // left pending by a Take, untouched since
+	burst uint32 // the burst that touched it last
+}
+
+// counts reports whether the path is a change: not a temporary file (born
+// and gone again), not a folder that exists (its files count, not it),
+// not a file whose writing has not finished.
+func (e entry) counts() bool {
+	switch {
+	case e.born && e.gone:
+		return false
+	case e.dir:
+		return e.gone
+	}
+	return !e.open
+}
+
+// unsettled reports whether the path is in the middle of a save: a file
+// being written, or a path that existed and is gone (an editor that moved
+// the original aside writes the new one next). A file left open across a
+// batch (a log that a process keeps writing) no longer holds bursts back.
+func (e entry) unsettled() bool { return !e.kept && (e.open || (e.gone && !e.born)) }
+
 // Batcher is the pure core of watching: it collects events into a set of
-// distinct paths and says when they form a Batch. The set is due when it
-// holds at least need paths and no event arrived for debounce, or at once
-// after an overflow. Add, Due and Take read no clock and start no
-// goroutine: callers pass the time, which makes the batching a function of
-// events and time only. Run drives them from channels and a Clock.
+// distinct changed paths and says when they form a Batch. What counts is
+// what the user did, not what the file system saw: a path created and
+// removed again since the last batch (a temporary file) is no change, a
+// created folder is none by itself, and a file counts once its writing
+// is done. The set is due when at least need paths count and the burst
+// has been quiet for the debounce, or at once after an overflow.
+//
+// Add, Due and Take read no clock and start no goroutine: callers pass the
+// time, which makes the batching a function of events and time only. Run
+// drives them from channels and a Clock.
 type Batcher struct {
-	debounce time.Duration       // quiet time that closes a burst
-	need     int                 // distinct paths needed for a batch
-	paths    map[string]struct{} // distinct paths since the last Take
-	overflow bool                // an overflow was seen since the last Take
-	last     time.Time           // time of the latest event
+	debounce time.Duration    // quiet time that closes a burst, or Auto
+	need     int              // distinct counting paths needed for a batch
+	paths    map[string]entry // every path seen since the last Take
+	overflow bool             // an overflow was seen since the last Take
+	last     time.Time        // time of the latest event
+	counted  int              // entries that count
+	restless int              // entries that are unsettled
+
+	// Under Auto, a burst is a run of events with gaps below Settle.
+	burst      uint32 // the current burst's number
+	burstCount int    // entries of the current burst that count
+	burstAlone bool   // the current burst began after AutoQuiet of quiet
+	started    bool   // an event has been seen: last is set
 }
 
-// NewBatcher returns an empty Batcher; need below 1 counts as 1.
+// NewBatcher returns an empty Batcher; need below 1 counts as 1, and a
+// negative debounce other than Auto as 0.
 func NewBatcher(debounce time.Duration, need int) *Batcher {
-	return &Batcher{debounce: max(debounce, 0), need: max(need, 1), paths: make(map[string]struct{})}
+	if debounce < 0 && debounce != Auto {
+		debounce = 0
+	}
+	return &Batcher{debounce: debounce, need: max(need, 1), paths: make(map[string]entry)}
 }
 
-// Add records ev, seen at now. Every event, even for a path already in the
-// set, restarts the quiet time.
+// Add records ev, seen at now. Every event, even one that changes nothing
+// that counts, restarts the quiet time.
 func (b *Batcher) Add(ev Event, now time.Time) {
+	if gap := now.Sub(b.last); !b.started || gap >= Settle {
+		b.burst++
+		b.burstCount = 0
+		b.burstAlone = !b.started || gap >= AutoQuiet
+	}
+	b.last, b.started = now, true
 	if ev.Overflow {
 		b.overflow = true
 	}
-	if ev.Path != "" {
-		b.paths[ev.Path] = struct{}{}
+	if ev.Path == "" {
+		return
 	}
-	b.last = now
+	op := ev.Op
+	if op == 0 {
+		op = Write
+	}
+	e, seen := b.paths[ev.Path]
+	before, inBurst := e.counts() && seen, e.burst == b.burst && seen
+	if seen && e.unsettled() {
+		b.restless--
+	}
+	if !seen {
+		e.born = op&Create != 0
+	}
+	switch {
+	case op&Remove != 0:
+		e.gone, e.open = true, false
+	case op&Create != 0:
+		e.gone, e.open = false, op&Write == 0 && !ev.Dir
+	case op&Write != 0:
+		e.gone, e.open = false, false
+	default: // Attrib
+		e.gone = false
+	}
+	e.dir, e.kept, e.burst = ev.Dir, false, b.burst
+	b.paths[ev.Path] = e
+	after := e.counts()
+	if e.unsettled() {
+		b.restless++
+	}
+	if before {
+		b.counted--
+		if inBurst {
+			b.burstCount--
+		}
+	}
+	if after {
+		b.counted++
+		b.burstCount++
+	}
 }
 
-// Len returns how many distinct paths are pending.
-func (b *Batcher) Len() int { return len(b.paths) }
+// Len returns how many distinct paths count as changed now.
+func (b *Batcher) Len() int { return b.counted }
 
 // Due reports whether the pending changes form a batch at now. When they
 // reach the threshold but the burst is not yet quiet, wait is how long
@@ -63,28 +187,58 @@ func (b *Batcher) Due(now time.Time) (due bool, wait time.Duration) {
 	if b.overflow {
 		return true, 0
 	}
-	if len(b.paths) < b.need {
+	if b.counted < b.need {
 		return false, 0
 	}
-	if quiet := now.Sub(b.last); quiet < b.debounce {
-		return false, b.debounce - quiet
+	if quiet, need := now.Sub(b.last), b.quietNeeded(); quiet < need {
+		return false, need - quiet
 	}
 	return true, 0
 }
 
-// Take returns the pending changes as a Batch and starts an empty set.
+// quietNeeded is the quiet time that closes the current burst: the fixed
+// debounce, or under Auto, Settle for a lone save (a burst that began
+// after AutoQuiet of quiet, changed one path and left nothing half done)
+// and AutoQuiet for everything else.
+func (b *Batcher) quietNeeded() time.Duration {
+	if b.debounce != Auto {
+		return b.debounce
+	}
+	if b.burstAlone && b.burstCount <= 1 && b.restless == 0 {
+		return Settle
+	}
+	return AutoQuiet
+}
+
+// Take returns the pending changes as a Batch and starts an empty set. A
+// file still being written stays pending: it counts once written.
 func (b *Batcher) Take() Batch {
-	batch := Batch{Paths: make([]string, 0, len(b.paths)), Overflow: b.overflow}
-	for p := range b.paths {
-		batch.Paths = append(batch.Paths, p)
+	batch := Batch{Paths: make([]string, 0, b.counted), Overflow: b.overflow}
+	var keep []string
+	for p, e := range b.paths {
+		switch {
+		case e.counts():
+			batch.Paths = append(batch.Paths, p)
+		case e.open:
+			keep = append(keep, p)
+		}
 	}
 	slices.Sort(batch.Paths)
+	kept := make([]entry, len(keep))
+	for i, p := range keep {
+		kept[i] = b.paths[p]
+		kept[i].kept = true
+	}
 	if len(b.paths) > bigBatch {
-		b.paths = make(map[string]struct{})
+		b.paths = make(map[string]entry)
 	} else {
 		clear(b.paths)
 	}
+	for i, p := range keep {
+		b.paths[p] = kept[i]
+	}
 	b.overflow = false
+	b.counted, b.burstCount, b.restless = 0, 0, 0
 	return batch
 }
 
@@ -101,6 +255,7 @@ func (b *Batcher) Run(ctx context.Context, in <-chan Event, out chan<- Batch, cl
 	var (
 		timer   Timer            // created on first use, then reset
 		timerC  <-chan time.Time // timer's channel while it is armed
+		timerAt time.Time        // when the armed timer fires
 		pending Batch            // the batch offered to the consumer
 		sendC   chan<- Batch     // out while pending is offered, else nil
 	)
@@ -136,13 +291,15 @@ func (b *Batcher) Run(ctx context.Context, in <-chan Event, out chan<- Batch, cl
 		switch {
 		case due:
 			pending, sendC = b.Take(), out
-		case wait > 0 && timerC == nil:
+		case wait > 0 && (timerC == nil || now.Add(wait).Before(timerAt)):
+			// Armed, or armed sooner: under Auto, the quiet a burst needs
+			// shrinks when a save completes.
 			if timer == nil {
 				timer = clock.NewTimer(wait)
 			} else {
 				timer.Reset(wait)
 			}
-			timerC = timer.C()
+			timerC, timerAt = timer.C(), now.Add(wait)
 		}
 	}
 }

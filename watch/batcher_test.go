@@ -305,3 +305,164 @@ func BenchmarkBatcher(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+// feed adds events to b, 1 ms apart from t0.
+func feed(b *Batcher, events ...Event) time.Time {
+	at := t0
+	for i, ev := range events {
+		at = ms(i)
+		b.Add(ev, at)
+	}
+	return at
+}
+
+func TestBatcher_CountsWhatTheUserDid(t *testing.T) {
+	tests := []struct {
+		name   string
+		events []Event
+		want   []string // the batch, once quiet
+	}{
+		{"a write", []Event{{Path: "/a", Op: Write}}, []string{"/a"}},
+		{"a temporary file is no change", []Event{
+			{Path: "/tmp1", Op: Create}, {Path: "/tmp1", Op: Write}, {Path: "/tmp1", Op: Remove},
+		}, []string{}},
+		{"a rename over a file counts once, for the target", []Event{
+			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write},
+			{Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write},
+		}, []string{"/a"}},
+		{"a file moved aside and written anew counts once", []Event{
+			{Path: "/a", Op: Remove}, {Path: "/a", Op: Create}, {Path: "/a", Op: Write},
+		}, []string{"/a"}},
+		{"a deleted file counts", []Event{{Path: "/a", Op: Remove}}, []string{"/a"}},
+		{"a new folder is no change by itself", []Event{{Path: "/d", Op: Create, Dir: true}}, []string{}},
+		{"the files of a new folder are", []Event{
+			{Path: "/d", Op: Create, Dir: true}, {Path: "/d/f", Op: Create | Write},
+		}, []string{"/d/f"}},
+		{"a folder that existed and is gone counts", []Event{{Path: "/d", Op: Remove, Dir: true}}, []string{"/d"}},
+		{"a folder made and removed again is no change", []Event{
+			{Path: "/d", Op: Create, Dir: true}, {Path: "/d/f", Op: Create | Write},
+			{Path: "/d/f", Op: Remove}, {Path: "/d", Op: Remove, Dir: true},
+		}, []string{}},
+		{"a file being written does not count yet", []Event{{Path: "/a", Op: Create}}, []string{}},
+		{"attributes of a file being written do not finish it", []Event{
+			{Path: "/a", Op: Create}, {Path: "/a", Op: Attrib},
+		}, []string{}},
+		{"attributes of a file count", []Event{{Path: "/a", Op: Attrib}}, []string{"/a"}},
+		{"an event without an op is a write", []Event{{Path: "/a"}}, []string{"/a"}},
+	}
+	for _, tt := range tests {
+		for _, debounce := range []time.Duration{0, 10 * time.Millisecond, Auto} {
+			t.Run(fmt.Sprintf("%s/debounce %v", tt.name, debounce), func(t *testing.T) {
+				b := NewBatcher(debounce, 1)
+				last := feed(b, tt.events...)
+				due, _ := b.Due(last.Add(time.Second))
+				if want := len(tt.want) > 0; due != want || b.Len() != len(tt.want) {
+					t.Fatalf("Due = %v with %d counting, want %v with %d", due, b.Len(), want, len(tt.want))
+				}
+				if got := b.Take().Paths; !slices.Equal(got, tt.want) {
+					t.Fatalf("Take() = %v, want %v", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestBatcher_FileBeingWrittenStaysPendingAcrossTake(t *testing.T) {
+	b := NewBatcher(0, 1)
+	b.Add(Event{Path: "/log", Op: Create}, ms(0))
+	b.Add(Event{Path: "/a", Op: Write}, ms(1))
+	if got := b.Take().Paths; !slices.Equal(got, []string{"/a"}) {
+		t.Fatalf("first batch = %v, want [/a]", got)
+	}
+	b.Add(Event{Path: "/log", Op: Remove}, ms(2)) // a temporary file after all
+	if due, _ := b.Due(ms(100)); due {
+		t.Fatalf("a file created and removed across a batch counted: %v", b.Take().Paths)
+	}
+	b.Add(Event{Path: "/new", Op: Create}, ms(3))
+	b.Take()
+	b.Add(Event{Path: "/new", Op: Write}, ms(4))
+	if got := b.Take().Paths; !slices.Equal(got, []string{"/new"}) {
+		t.Fatalf("batch after the write = %v, want [/new]", got)
+	}
+}
+
+func TestBatcher_AutoSettlesLoneSaveFast(t *testing.T) {
+	tests := []struct {
+		name   string
+		quiet  time.Duration // before the burst
+		events []Event
+		want   time.Duration // the quiet after the last event that makes it due
+	}{
+		{"a lone save", time.Second, []Event{{Path: "/a", Op: Write}}, Settle},
+		{"a lone atomic save", time.Second, []Event{
+			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write}, {Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write},
+		}, Settle},
+		{"two files at once", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Write}}, AutoQuiet},
+		{"a file still being written", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Create}}, AutoQuiet},
+		{"a file moved aside, not yet back", time.Second, []Event{{Path: "/b", Op: Write}, {Path: "/a", Op: Remove}}, AutoQuiet},
+		{"a burst soon after another", 20 * time.Millisecond, []Event{{Path: "/a", Op: Write}}, AutoQuiet},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBatcher(Auto, 1)
+			b.Add(Event{Path: "/before", Op: Write}, t0)
+			b.Take()
+			start := t0.Add(tt.quiet)
+			for i, ev := range tt.events {
+				b.Add(ev, start.Add(time.Duration(i)*100*time.Microsecond))
+			}
+			last := start.Add(time.Duration(len(tt.events)-1) * 100 * time.Microsecond)
+			if due, wait := b.Due(last); due || wait != tt.want {
+				t.Fatalf("Due right after the burst = %v, %v; want false, %v", due, wait, tt.want)
+			}
+			if due, _ := b.Due(last.Add(tt.want - 1)); due {
+				t.Fatalf("due %v after the burst, want %v", tt.want-1, tt.want)
+			}
+			if due, _ := b.Due(last.Add(tt.want)); !due {
+				t.Fatalf("not due %v after the burst", tt.want)
+			}
+		})
+	}
+}
+
+func TestBatcher_AutoThresholdCountsAcrossSaves(t *testing.T) {
+	b := NewBatcher(Auto, 2)
+	for i := range 5 { // the same file saved five times, a second apart
+		at := t0.Add(time.Duration(i) * time.Second)
+		b.Add(Event{Path: "/a.tmp", Op: Create}, at)
+		b.Add(Event{Path: "/a.tmp", Op: Write}, at)
+		b.Add(Event{Path: "/a.tmp", Op: Remove}, at)
+		b.Add(Event{Path: "/a", Op: Create | Write}, at)
+		if due, _ := b.Due(at.Add(time.Hour)); due {
+			t.Fatalf("save %d of one file reached changes_needed 2: %v", i+1, b.Take().Paths)
+		}
+	}
+	at := t0.Add(time.Minute)
+	b.Add(Event{Path: "/b", Op: Write}, at)
+	if due, wait := b.Due(at); due || wait != Settle {
+		t.Fatalf("second file: Due = %v, %v; want false, %v", due, wait, Settle)
+	}
+	if got := b.Take().Paths; !slices.Equal(got, []string{"/a", "/b"}) {
+		t.Fatalf("batch = %v, want [/a /b]", got)
+	}
+}
+
+func TestBatcher_RunArmsSoonerWhenASaveCompletes(t *testing.T) {
+	clock := newFakeClock()
+	in, out := runBatcher(t, Auto, 1, clock)
+	in <- Event{Path: "/a", Op: Remove} // vim moved the original aside
+	clock.Advance(0)
+	in <- Event{Path: "/a", Op: Create}
+	in <- Event{Path: "/a", Op: Write} // and wrote it anew: a lone save
+	for armed := time.Duration(0); armed != Settle; {
+		select {
+		case armed = <-clock.armed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("timer not armed for %v within 5s", Settle)
+		}
+	}
+	clock.Advance(Settle)
+	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/a"}) {
+		t.Fatalf("batch = %v, want [/a]", got.Paths)
+	}
+}

@@ -25,15 +25,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// watchMask is what every folder watch asks for. Folder attribute changes
-// arrive too but are dropped: a folder counts when created, removed or
-// renamed. A file counts when closed after writing, not on every write
-// (IN_MODIFY): one save is one event, not three, so that at debounce 0 a
-// save restarts once, a half-written file triggers nothing, and a log file
-// appended to all day wakes procman for nothing.
+// watchMask is what every folder watch asks for. A file counts when closed
+// after writing, not on every write (IN_MODIFY): one save is one event,
+// not three, so that at debounce 0 a save restarts once, a half-written
+// file triggers nothing, and a log file appended to all day wakes procman
+// for nothing. Creations, removals and renames go to the batcher too, so
+// that it can tell a temporary file from a change; a folder's attribute
+// changes are dropped.
 const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_ATTRIB |
 	unix.IN_CLOSE_WRITE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 	unix.IN_ONLYDIR | unix.IN_EXCL_UNLINK
+
+// opOf maps an inotify mask to what happened to the path.
+func opOf(mask uint32) Op {
+	switch {
+	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0:
+		return Remove
+	case mask&unix.IN_MOVED_TO != 0:
+		return Create | Write // moved in whole
+	case mask&unix.IN_CREATE != 0:
+		return Create
+	case mask&unix.IN_CLOSE_WRITE != 0:
+		return Write
+	}
+	return Attrib
+}
 
 // sysOps are the system calls that tests replace to inject failures.
 type sysOps struct {
@@ -238,7 +254,7 @@ func (n *inotify) list(dir string, report bool, stack []string) ([]string, error
 			continue
 		}
 		if report {
-			n.cfg.emit(Event{Path: p})
+			n.cfg.emit(Event{Path: p, Op: Create | Write, Dir: isDir})
 		}
 		if isDir {
 			stack = append(stack, p)
@@ -329,9 +345,6 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	if isDir && mask&(unix.IN_CREATE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO) == 0 {
 		return // a folder's attributes: its files count, not its mtime
 	}
-	if !isDir && mask&unix.IN_CREATE != 0 {
-		return // a new file counts once written and closed (IN_CLOSE_WRITE)
-	}
 	p := d.path + string(sep) + string(name) // one allocation: string(name) is a temporary
 	if d.path == string(sep) {
 		p = p[1:]
@@ -345,12 +358,22 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	if isDir && mask&(unix.IN_MOVED_FROM|unix.IN_DELETE) != 0 {
 		n.unwatchTree(p)
 	}
-	n.cfg.emit(Event{Path: p})
-	if isDir && mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
+	op := opOf(mask)
+	if op == Create && !isDir && n.symlink(p) {
+		op |= Write // a symlink is whole when made: no write will follow
+	}
+	n.cfg.emit(Event{Path: p, Op: op, Dir: isDir})
+	if isDir && op&Create != 0 {
 		if err := n.walk(n.cfg.ctx, p, true); err != nil {
 			n.warn(err)
 		}
 	}
+}
+
+// symlink reports whether p is a symbolic link.
+func (n *inotify) symlink(p string) bool {
+	var st unix.Stat_t
+	return unix.Lstat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
 }
 
 // warn logs a watch error met while running; the limit only once.

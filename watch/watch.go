@@ -23,7 +23,8 @@ type Options struct {
 	Roots         []string                         // absolute files or folders to watch, recursively
 	Base          string                           // project folder: .gitignore files from Base down to each root apply, and nested ones below
 	Ignore        []string                         // extra globs (gitignore syntax, ** allowed), relative to Base
-	Debounce      time.Duration                    // quiet time that closes a burst (0 = trigger as soon as the threshold is reached)
+	Outputs       []string                         // absolute paths whose own changes never count (a task's outputs and the folders holding them); files inside such a folder still count
+	Debounce      time.Duration                    // quiet time that closes a burst (0 = trigger as soon as the threshold is reached), or Auto
 	ChangesNeeded int                              // distinct changed paths needed to trigger (>= 1; 0 means 1)
 	Clock         Clock                            // nil: the real clock
 	Logf          func(format string, args ...any) // warnings (nil: discard)
@@ -48,15 +49,20 @@ type backend interface {
 
 // config is Options checked and cleaned, as the backends see it.
 type config struct {
-	roots  []string                         // cleaned absolute roots
-	ign    *ignorer                         // what to skip
-	logf   func(format string, args ...any) // never nil
-	events chan<- Event                     // to the batcher
-	ctx    context.Context                  // the watcher's lifetime
+	roots   []string                         // cleaned absolute roots
+	ign     *ignorer                         // what to skip
+	outputs map[string]bool                  // Options.Outputs, cleaned: never emitted
+	logf    func(format string, args ...any) // never nil
+	events  chan<- Event                     // to the batcher
+	ctx     context.Context                  // the watcher's lifetime
 }
 
-// emit hands a change to the batcher, unless the watcher is shutting down.
+// emit hands a change to the batcher, unless the path is an output or the
+// watcher is shutting down.
 func (c *config) emit(ev Event) {
+	if c.outputs[ev.Path] {
+		return
+	}
 	select {
 	case c.events <- ev:
 	case <-c.ctx.Done():
@@ -96,6 +102,12 @@ func newWatcher(ctx context.Context, opts Options, start startFunc) (*Watcher, e
 		events: events,
 		ctx:    wctx,
 	}
+	for _, p := range opts.Outputs {
+		if c.outputs == nil {
+			c.outputs = make(map[string]bool)
+		}
+		c.outputs[filepath.Clean(p)] = true
+	}
 	be, err := start(wctx, c)
 	if err != nil {
 		cancel()
@@ -130,7 +142,7 @@ func checkOptions(opts Options) (roots []string, base string, err error) {
 	if opts.ChangesNeeded < 0 {
 		return nil, "", fmt.Errorf("watch: changes needed must be at least 1, not %d", opts.ChangesNeeded)
 	}
-	if opts.Debounce < 0 {
+	if opts.Debounce < 0 && opts.Debounce != Auto {
 		return nil, "", fmt.Errorf("watch: debounce must not be negative, not %v", opts.Debounce)
 	}
 	return roots, base, nil
