@@ -44,12 +44,18 @@ func (r *Runner) startWatching(ctx context.Context, targets []string) (func(), e
 		wg.Wait()
 	}
 	for _, name := range names {
-		t, w := r.nodes[name].t, watched[name]
+		w := watched[name]
+		debounce := w.Debounce
+		if debounce == tasks.DebounceAuto {
+			debounce = watch.Auto
+		}
+		ignore, outputs := r.outputs(r.nodes[name], w)
 		ws, err := watch.New(wctx, watch.Options{
 			Roots:         w.Paths,
 			Base:          r.cfg.Dir,
-			Ignore:        r.ignores(t, w),
-			Debounce:      w.Debounce,
+			Ignore:        ignore,
+			Outputs:       outputs,
+			Debounce:      debounce,
 			ChangesNeeded: w.ChangesNeeded,
 			Logf:          func(f string, a ...any) { r.out.Logf(Warn, "watch: "+f, a...) },
 		})
@@ -68,17 +74,54 @@ func (r *Runner) startWatching(ctx context.Context, targets []string) (func(), e
 	return stop, nil
 }
 
-// ignores returns the watch ignore patterns of t, with its own generates
-// outputs added so that a task never triggers itself.
-func (r *Runner) ignores(t *tasks.Task, w *tasks.Watch) []string {
-	out := append([]string(nil), w.Ignore...)
-	for _, g := range t.Generates {
-		rel, err := filepath.Rel(r.cfg.Dir, filepath.Join(t.Dir, g))
-		if err == nil && !strings.HasPrefix(rel, "..") {
-			out = append(out, "/"+filepath.ToSlash(rel))
+// outputs returns what the watch w of node n must not count: its ignore
+// patterns plus the generates of n and of every task it depends on, and the
+// folders that hold those (up to the project folder), whose own creation
+// and removal never count. A build that writes bin/demo thus triggers
+// neither itself nor the server that runs bin/demo, even when it creates
+// bin/.
+func (r *Runner) outputs(n *node, w *tasks.Watch) (ignore, folders []string) {
+	ignore = append([]string(nil), w.Ignore...)
+	seen := map[*node]bool{}
+	var walk func(m *node)
+	walk = func(m *node) {
+		if seen[m] {
+			return
+		}
+		seen[m] = true
+		for _, g := range m.t.Generates {
+			abs := filepath.Join(m.t.Dir, g)
+			if !inside(abs, r.cfg.Dir) {
+				continue
+			}
+			rel, _ := filepath.Rel(r.cfg.Dir, abs)
+			ignore = append(ignore, "/"+filepath.ToSlash(rel))
+			for dir := holder(abs); inside(dir, r.cfg.Dir) && dir != r.cfg.Dir; dir = filepath.Dir(dir) {
+				folders = append(folders, dir)
+			}
+		}
+		for _, d := range m.deps {
+			walk(d)
 		}
 	}
-	return out
+	walk(n)
+	return ignore, folders
+}
+
+// holder returns the deepest folder that holds every path an absolute
+// generates pattern names: /p/bin for /p/bin/demo, /p/dist/x for
+// /p/dist/x/**/*.js.
+func holder(pattern string) string {
+	if i := strings.IndexAny(pattern, "*?["); i >= 0 {
+		return filepath.Dir(pattern[:i+1])
+	}
+	return filepath.Dir(pattern)
+}
+
+// inside reports whether p is dir or below it.
+func inside(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // consume triggers n for every batch of w, once n has first been started.
@@ -119,11 +162,11 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 	if r.isStopping() || n == nil {
 		return nil
 	}
-	verb := "re-running"
+	verb, after := "re-running", name+" ran again"
 	if n.t.Kind == tasks.Service {
-		verb = "restarting"
+		verb, after = "restarting", name+" restarted"
 	}
-	r.out.Logf(Info, "watch: %s: %s %s", r.describeBatch(b), verb, name)
+	r.out.Logf(Info, "%s: %s (%s)", name, verb, r.describeBatch(b))
 	r.journal.changes(len(b.Paths))
 	affected := r.downstream(n)
 	for _, m := range affected {
@@ -132,7 +175,7 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		}
 		if err := r.runOnce(m, nil, true); err != nil {
 			if !errors.Is(err, context.Canceled) {
-				r.out.Logf(Error, "watch: %s failed; running services keep running", m.t.Name)
+				r.out.Logf(Error, "%s failed; running services keep running", m.t.Name)
 			}
 			return err
 		}
@@ -141,6 +184,9 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 	for _, m := range affected {
 		if m.t.Kind != tasks.Service || !closed(m.launched) {
 			continue
+		}
+		if m != n {
+			r.out.Logf(Info, "%s: restarting (%s)", m.t.Name, after)
 		}
 		select {
 		case <-r.Restart(m.t.Name):
@@ -172,8 +218,8 @@ func (r *Runner) downstream(n *node) []*node {
 	return out
 }
 
-// describeBatch says what changed, for the log: "3 files changed (a.go,
-// b.go, c.go, ...)".
+// describeBatch says what changed, for the log: "3 files changed: a.go,
+// b.go, c.go, ...".
 func (r *Runner) describeBatch(b watch.Batch) string {
 	if b.Overflow && len(b.Paths) == 0 {
 		return "events were lost (queue overflow)"
@@ -188,7 +234,7 @@ func (r *Runner) describeBatch(b watch.Batch) string {
 	if len(rel) == 1 {
 		noun = "file"
 	}
-	return fmt.Sprintf("%d %s changed (%s)", len(rel), noun, list)
+	return fmt.Sprintf("%d %s changed: %s", len(rel), noun, list)
 }
 
 // rel returns paths relative to the project folder where they are inside it.

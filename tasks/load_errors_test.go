@@ -104,7 +104,7 @@ Procfile.yaml:4:3: task "d": missing cmd
 Procfile.yaml:7:15: task "e": sources: bad pattern "[": syntax error in pattern
 Procfile.yaml:8:17: task "e": generates: pattern "/abs/out" must be relative to the task's dir
 Procfile.yaml:9:29: task "e": watch.changes_needed: must be at least 1, got 0
-Procfile.yaml:9:42: task "e": bad duration "-1s" for watch.debounce: must not be negative
+Procfile.yaml:9:42: task "e": bad debounce "-1s": use auto (the default) or a duration of zero or more, like 20ms
 Procfile.yaml:9:55: task "e": watch.paths: "src/*" is a glob: list files or folders, and filter with ignore
 Procfile.yaml:10:14: task "e": env.A: want a string, number or boolean, got a mapping`,
 	},
@@ -195,7 +195,7 @@ tasks:
 `,
 		want: `Procfile.yaml:1:9: unknown key "paths" in watch
 Procfile.yaml:1:30: watch.ignore: bad pattern "[a": syntax error in pattern
-Procfile.yaml:1:47: bad duration "5" for watch.debounce: use a number with a unit, like 500ms or 5s
+Procfile.yaml:1:47: bad debounce "5": use auto (the default) or a duration of zero or more, like 20ms
 Procfile.yaml:3:22: task "a": watch: want a mapping, a list of paths or true, got a string
 Procfile.yaml:3:35: task "a": desc: want a string, got a list`,
 	},

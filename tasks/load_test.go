@@ -119,7 +119,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Name != filepath.Base(dir) || c.LogLevel != "" || c.Interval != DefaultInterval {
 		t.Errorf("Name %q (dir %q), LogLevel %q, Interval %v", c.Name, dir, c.LogLevel, c.Interval)
 	}
-	if want := (Watch{Debounce: 50 * time.Millisecond, ChangesNeeded: 1}); !reflect.DeepEqual(c.WatchDefaults, want) {
+	if want := (Watch{Debounce: DebounceAuto, ChangesNeeded: 1}); !reflect.DeepEqual(c.WatchDefaults, want) {
 		t.Errorf("WatchDefaults = %+v, want %+v", c.WatchDefaults, want)
 	}
 	want := &Task{
@@ -304,5 +304,24 @@ func BenchmarkLoad(b *testing.B) {
 		if err != nil || len(c.Tasks) != 3 {
 			b.Fatalf("%v tasks, err %v", len(c.Tasks), err)
 		}
+	}
+}
+
+func TestLoadDebounce(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        time.Duration
+	}{
+		{"auto", "auto", DebounceAuto},
+		{"fixed", "20ms", 20 * time.Millisecond},
+		{"zero", "0s", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, "watch: {debounce: "+tt.value+"}\ntasks:\n  t: {cmd: x, watch: true}\n")
+			if got := c.Tasks["t"].Watch.Debounce; got != tt.want {
+				t.Errorf("debounce %s = %v, want %v", tt.value, got, tt.want)
+			}
+		})
 	}
 }

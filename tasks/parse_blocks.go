@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -129,7 +130,7 @@ func (p *parser) watchHandlers(s scope, w *Watch, paths *[]item) handlers {
 			w.Ignore = append(w.Ignore, p.globs(s, "ignore", f.val)...)
 		},
 		"debounce": func(f field) {
-			if d, ok := p.duration(s, "debounce", f.val, false); ok {
+			if d, ok := p.debounce(s, f.val); ok {
 				w.Debounce = d
 			}
 		},
@@ -143,6 +144,24 @@ func (p *parser) watchHandlers(s scope, w *Watch, paths *[]item) handlers {
 		hs["paths"] = func(f field) { *paths, _ = p.list(s, "paths", f.val, "a list of files or folders") }
 	}
 	return hs
+}
+
+// debounce reads `auto` or a duration of zero or more.
+func (p *parser) debounce(s scope, n *yaml.Node) (time.Duration, bool) {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode {
+		p.typeError(s, "debounce", n, "auto or a duration like 20ms")
+		return 0, false
+	}
+	if n.Value == "auto" {
+		return DebounceAuto, true
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil || d < 0 {
+		p.errorf(s, n, "bad debounce %q: use auto (the default) or a duration of zero or more, like 20ms", n.Value)
+		return 0, false
+	}
+	return d, true
 }
 
 // taskWatch parses a task's watch block on top of the defaults: a mapping,

@@ -64,7 +64,7 @@ type Ready struct {
 type Watch struct {
 	Paths         []string      // absolute files or folders to watch
 	Ignore        []string      // glob patterns (** allowed), relative to the task's dir
-	Debounce      time.Duration // quiet time that closes a burst
+	Debounce      time.Duration // quiet time that closes a burst, or DebounceAuto
 	ChangesNeeded int           // distinct changed paths needed to trigger
 }
 
@@ -109,10 +109,14 @@ type Config struct {
 	Names         []string // task names, sorted
 }
 
+// DebounceAuto is `debounce: auto`: a lone save triggers as soon as it has
+// settled, a burst after 50 ms of quiet (the watch package decides).
+const DebounceAuto time.Duration = -1
+
 // Defaults that the spec fixes.
 const (
 	DefaultInterval      = 5 * time.Second
-	DefaultDebounce      = 50 * time.Millisecond
+	DefaultDebounce      = DebounceAuto
 	DefaultBackoff       = 500 * time.Millisecond
 	DefaultStopTimeout   = 5 * time.Second
 	DefaultReadyTimeout  = 30 * time.Second
