@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
+
+	"github.com/mattn/go-isatty"
 
 	"github.com/procman/procman/runner"
 )
@@ -67,6 +70,7 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	}
 	p.out.Pad(order)
 	o.Out, o.Kill, o.RunID = p.out, sig.kill, newRunID()
+	o.Progress = isatty.IsTerminal(os.Stderr.Fd())
 	s, err := p.open(o.Supervise, o.RunID)
 	if err != nil {
 		return err

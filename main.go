@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/procman/procman/runner"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -123,11 +125,11 @@ type exitCode int
 // signals turns the first SIGINT/SIGTERM/SIGHUP into a cancelled context and
 // a second one into a cancelled kill context (stop without grace).
 type signals struct {
-	ctx    context.Context // cancelled on the first signal
+	ctx    context.Context // cancelled on the first signal, with a runner.StopReason
 	kill   context.Context // cancelled on the second
 	ch     chan os.Signal
 	got    chan os.Signal // the first signal, once
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	armed  chan struct{} // closed once the signals reach ch
 	done   chan struct{}
 }
@@ -139,7 +141,7 @@ type signals struct {
 func newSignals() *signals {
 	s := &signals{ch: make(chan os.Signal, 2), got: make(chan os.Signal, 1), armed: make(chan struct{}), done: make(chan struct{})}
 	var killCancel context.CancelFunc
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.kill, killCancel = context.WithCancel(context.Background())
 	go func() {
 		signal.Notify(s.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -150,7 +152,7 @@ func newSignals() *signals {
 		select {
 		case first := <-s.ch:
 			s.got <- first
-			s.cancel()
+			s.cancel(signalReason(first))
 		case <-s.done:
 			return
 		}
@@ -172,7 +174,20 @@ func (s *signals) arm() { <-s.armed }
 // 0.1 ms of every run; one that arrives meanwhile changes nothing.
 func (s *signals) stop() {
 	close(s.done)
-	s.cancel()
+	s.cancel(nil)
+}
+
+// signalReason names a signal as the log's stop lines say it.
+func signalReason(sig os.Signal) runner.StopReason {
+	switch sig {
+	case syscall.SIGINT:
+		return "Ctrl-C"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return runner.StopReason(sig.String())
 }
 
 // exitCode maps the outcome of a command to procman's exit code: 128+N when

@@ -115,13 +115,6 @@ func (j *journal) changes(n int) {
 	j.post(func(s *state.State) { s.EventCounter += int64(n) })
 }
 
-// touch refreshes last_updated (the periodic flush).
-func (j *journal) touch() {
-	if j.store != nil {
-		j.store.Touch()
-	}
-}
-
 // supervisedElsewhere reports whether service name runs right now under
 // another procman (an up or watch of the project), and that procman's pid.
 func (j *journal) supervisedElsewhere(name string) (pid int, ok bool) {

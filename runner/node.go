@@ -21,6 +21,9 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 		stopTimeout: t.StopTimeout,
 		onLine:      onLine,
 	}
+	if r.opts.Progress && t.Kind != tasks.Service {
+		s.now = r.clock.Now
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.halted {
@@ -42,12 +45,10 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 			r.out.Logf(Warn, "guard: %v", err)
 		}
 	}
-	level := Debug
 	if t.Kind == tasks.Service {
-		level = Info
+		r.out.Logf(Info, "%s started (pid %d)", t.Name, p.pgid)
 	}
-	r.out.Logf(level, "%s started (pid %d)", t.Name, p.pgid)
-	r.out.Logf(Debug, "%s: exec %q in %s (stop: %v, then SIGKILL after %v)", t.Name, cmd.Argv, t.Dir, t.StopSignal, t.StopTimeout)
+	r.out.Logf(Debug, "%s: exec %q in %s as pid %d (stop: %v, then SIGKILL after %v)", t.Name, cmd.Argv, t.Dir, p.pgid, t.StopSignal, t.StopTimeout)
 	return p, nil
 }
 

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/procman/procman/tasks"
 )
@@ -19,28 +21,68 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 	if len(args) > 0 {
 		cmd = cmd.WithArgs(args)
 	}
+	r.out.Logf(Info, "%s: %s", n.t.Name, cmd.Raw)
 	p, err := r.launch(n, cmd, nil)
 	if err != nil {
 		return err
 	}
+	if r.opts.Progress {
+		go r.progress(n.t.Name, p)
+	}
 	<-p.done
 	r.forget(n, p)
+	took := formatDuration(r.clock.Now().Sub(p.started))
 	if p.code != 0 {
 		if r.isStopping() {
 			r.journal.exited(n.t.Name, p, "")
 			return context.Canceled
 		}
-		msg := n.t.Name + " " + describe(p.code)
-		r.journal.exited(n.t.Name, p, msg)
-		r.out.Logf(Error, "%s", msg)
+		r.journal.exited(n.t.Name, p, n.t.Name+" "+describe(p.code))
+		r.out.Logf(Error, "%s %s after %s", n.t.Name, failure(p.code), took)
 		return &ExitError{Task: n.t.Name, Code: p.code}
 	}
 	r.journal.exited(n.t.Name, p, "")
 	if fp != "" {
 		r.journal.succeeded(n.t.Name, fp)
 	}
-	r.out.Logf(Debug, "%s finished", n.t.Name)
+	r.out.Logf(Info, "%s done in %s", n.t.Name, took)
 	return nil
+}
+
+// Progress lines: a task that has printed nothing for silentFor gets a
+// "still running" line every progressEvery, so that a silent step (an
+// npm install) is never taken for a hang.
+const (
+	progressEvery = 15 * time.Second
+	silentFor     = 5 * time.Second
+)
+
+// progress says every progressEvery that task name is still running, when
+// p printed nothing for silentFor, until p is done.
+func (r *Runner) progress(name string, p *process) {
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-r.clock.After(progressEvery):
+		}
+		now := r.clock.Now()
+		if now.Sub(p.lastOutput()) >= silentFor {
+			r.out.Logf(Info, "%s: still running (%s)", name, formatDuration(now.Sub(p.started).Round(time.Second)))
+		}
+	}
+}
+
+// formatDuration says how long something took, as a person would: 12ms,
+// 3.1s, 41.2s, 2m5s.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
 }
 
 // upToDate computes the sources fingerprint of once task t and reports

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,7 +30,8 @@ type spec struct {
 	env         []string
 	stopSignal  syscall.Signal
 	stopTimeout time.Duration
-	onLine      func([]byte) // sees every output line; nil for none
+	onLine      func([]byte)     // sees every output line; nil for none
+	now         func() time.Time // when set, the time of the last output is kept
 }
 
 // process is one started process group: its leader, its output copiers and
@@ -42,6 +45,30 @@ type process struct {
 	done        chan struct{} // closed when the group is gone and output drained
 	code        int           // exit code, 128+N for signal N; valid after exited
 	stopOnce    sync.Once
+	output      atomic.Int64 // when it last printed, Unix nanoseconds (0: never)
+}
+
+// lastOutput returns when p last printed, or when it started.
+func (p *process) lastOutput() time.Time {
+	if ns := p.output.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return p.started
+}
+
+// activity is a reader that records when it last returned data.
+type activity struct {
+	r   io.Reader
+	at  *atomic.Int64
+	now func() time.Time
+}
+
+func (a activity) Read(b []byte) (int, error) {
+	n, err := a.r.Read(b)
+	if n > 0 {
+		a.at.Store(a.now().UnixNano())
+	}
+	return n, err
 }
 
 // start launches s as the leader of a new process group, stdin from
@@ -76,10 +103,14 @@ func start(s spec, out *Output, now time.Time) (*process, error) {
 		done:    make(chan struct{}),
 	}
 	p.leaderStart, _ = proc.StartTime(p.pgid)
+	var stdout, stderr io.Reader = outR, errR
+	if s.now != nil {
+		stdout, stderr = activity{outR, &p.output, s.now}, activity{errR, &p.output, s.now}
+	}
 	var copiers sync.WaitGroup
 	copiers.Add(2)
-	go func() { defer copiers.Done(); out.Copy(s.name, false, outR, s.onLine) }()
-	go func() { defer copiers.Done(); out.Copy(s.name, true, errR, s.onLine) }()
+	go func() { defer copiers.Done(); out.Copy(s.name, false, stdout, s.onLine) }()
+	go func() { defer copiers.Done(); out.Copy(s.name, true, stderr, s.onLine) }()
 	go p.reap(&copiers, outR, errR)
 	return p, nil
 }
@@ -205,6 +236,15 @@ func (p *process) stop(ctx context.Context) {
 // kill SIGKILLs the whole group at once.
 func (p *process) kill() {
 	_, _ = proc.Signal(p.pgid, syscall.SIGKILL)
+}
+
+// failure says how a task failed, for logs: "failed with code 1", "killed
+// by SIGTERM".
+func failure(code int) string {
+	if d := describe(code); strings.HasPrefix(d, "killed") {
+		return d
+	}
+	return fmt.Sprintf("failed with code %d", code)
 }
 
 // describe says how the process ended, for logs.

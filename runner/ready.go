@@ -93,11 +93,8 @@ func (r *Runner) probe(p *process, t *tasks.Task, lines *logProbe) <-chan error 
 }
 
 // check runs t's ready probe once against the running service p, for the
-// periodic health check. Log probes cannot be checked again.
+// periodic health check (see checkable).
 func (r *Runner) check(p *process, t *tasks.Task) error {
-	if t.Ready == nil || t.Ready.Log != nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), min(t.Ready.Timeout, r.cfg.Interval))
 	defer cancel()
 	return check(ctx, t.Ready, t, r.cfg.Environ(t))

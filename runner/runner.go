@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -58,7 +59,17 @@ type Options struct {
 	// task of the plan has a watch block, and a task or service that fails
 	// waits for a file change instead of ending the run.
 	Persist bool
+	// Progress says, every 15 s, that a once or plain task that has
+	// printed nothing for 5 s is still running (for a terminal).
+	Progress bool
 }
+
+// StopReason is why a run is stopping, in a few words ("Ctrl-C"), for the
+// log line of each service it stops. Cancel Run's context with one as the
+// cause (context.WithCancelCause) to give it.
+type StopReason string
+
+func (s StopReason) Error() string { return string(s) }
 
 // Runner runs a task graph.
 type Runner struct {
@@ -72,6 +83,7 @@ type Runner struct {
 	order    []string      // the plan: deps before dependents
 	stopping chan struct{} // closed when the run is ending
 	stopOnce sync.Once
+	reason   string          // why the run is ending; set before stopping is closed
 	kill     context.Context // cancelled: stop without grace
 	failures chan error      // a service marked failed, a dependency failed
 	// triggerMu makes watch triggers run one at a time.
@@ -134,14 +146,11 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 	}
 	r.journal.begin(r.opts.RunID)
 	defer r.journal.end()
-	if r.opts.Store != nil && supervise {
-		go r.flushPeriodically()
-	}
 	for _, name := range order {
 		go r.runNode(ctx, r.nodes[name], slices.Contains(targets, name))
 	}
 	err = r.wait(ctx, targets, supervise)
-	r.stopAll()
+	r.stopAll(stopReason(ctx, err, targets))
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -188,9 +197,32 @@ func (r *Runner) fail(err error) {
 	}
 }
 
-// stopAll stops every node, each only after the nodes that depend on it.
-func (r *Runner) stopAll() {
-	r.stopOnce.Do(func() { close(r.stopping) })
+// stopReason says why a run of targets that ended with err (nil: it ended
+// by itself or by ctx) stops its services.
+func stopReason(ctx context.Context, err error, targets []string) string {
+	var sr StopReason
+	switch {
+	case err != nil:
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Task + " failed"
+		}
+		return err.Error()
+	case errors.As(context.Cause(ctx), &sr):
+		return string(sr)
+	case ctx.Err() != nil:
+		return "procman is stopping"
+	}
+	return strings.Join(targets, ", ") + " finished"
+}
+
+// stopAll stops every node, each only after the nodes that depend on it;
+// reason says why, in the log.
+func (r *Runner) stopAll(reason string) {
+	r.stopOnce.Do(func() {
+		r.reason = reason
+		close(r.stopping)
+	})
 	var wg sync.WaitGroup
 	for _, name := range r.order {
 		n := r.nodes[name]
@@ -218,7 +250,7 @@ func (r *Runner) stopNode(n *node) {
 		return
 	default:
 	}
-	r.out.Logf(Info, "stopping %s", n.t.Name)
+	r.out.Logf(Info, "%s: stopping (%s)", n.t.Name, r.reason)
 	p.stop(r.kill)
 	r.out.Logf(Info, "%s stopped (%s)", n.t.Name, describe(p.code))
 }
@@ -287,18 +319,5 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	}
 	if !target && !r.opts.Persist && !errors.Is(n.err, context.Canceled) {
 		r.fail(n.err) // a dependency failed: end the run with its error
-	}
-}
-
-// flushPeriodically refreshes the state file every interval while the run
-// goes on, so that last_updated shows a live supervisor.
-func (r *Runner) flushPeriodically() {
-	for {
-		select {
-		case <-r.clock.After(r.cfg.Interval):
-			r.journal.touch()
-		case <-r.stopping:
-			return
-		}
 	}
 }

@@ -59,7 +59,7 @@ func (r *Runner) supervise(ctx context.Context, n *node) error {
 				return nil
 			}
 		}
-		r.out.Logf(Info, "%s restarting in %v (restart %d)", t.Name, delay, b.streak)
+		r.out.Logf(Info, "%s: restarting in %v (restart %d)", t.Name, delay, b.streak)
 		select {
 		case <-r.clock.After(delay):
 		case <-n.restart:
@@ -106,7 +106,9 @@ func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
 			r.becameReady(n)
 			release(waiters)
 			waiters = nil
-			tick = r.clock.After(r.cfg.Interval)
+			if checkable(t) {
+				tick = r.clock.After(r.cfg.Interval)
+			}
 		case <-tick:
 			tick = r.clock.After(r.cfg.Interval)
 			if err := r.check(p, t); err != nil {
@@ -141,6 +143,13 @@ func (r *Runner) ended(t *tasks.Task, p *process, failedStart bool) ending {
 	}
 	r.journal.exited(t.Name, p, msg)
 	return ending{code: p.code, failedStart: failedStart, uptime: r.clock.Now().Sub(p.started)}
+}
+
+// checkable reports whether t's ready probe can be tried again on a running
+// service: the liveness check every interval. A service without one costs
+// nothing while it runs: its exit is seen when the kernel reports it.
+func checkable(t *tasks.Task) bool {
+	return t.Ready != nil && t.Ready.Log == nil
 }
 
 // becameReady logs and records that service n is ready, and lets its

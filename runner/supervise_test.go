@@ -136,7 +136,7 @@ func TestSupervise_ProbeTimeoutFailsStartThenRetries(t *testing.T) {
 	log := errs.String()
 	for _, want := range []string{
 		`db: not ready after 30s: no output line matched "never"`,
-		"db restarting in 1s (restart 1)",
+		"db: restarting in 1s (restart 1)",
 		"db failed after 1 restarts",
 	} {
 		if !strings.Contains(log, want) {

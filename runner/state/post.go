@@ -17,7 +17,6 @@ const maxSpare = 1024
 type poster struct {
 	mu       sync.Mutex
 	pending  []func(*State) // posted and not yet on disk, oldest first
-	changes  bool           // pending holds more than Touch's no-ops: sync the write
 	spare    []func(*State) // an emptied batch, reused for the next pending
 	posted   uint64         // functions posted so far
 	written  uint64         // functions posted so far that are on disk
@@ -42,21 +41,6 @@ type poster struct {
 // next Post, Flush or Update. fn runs on the writer's goroutine and must
 // not call the Store. After Close, Post logs a warning and drops fn.
 func (s *Store) Post(fn func(*State)) {
-	s.post.mu.Lock()
-	s.post.changes = true
-	s.post.mu.Unlock()
-	s.enqueue(fn)
-}
-
-// Touch refreshes last_updated through the background writer, like a Post
-// that changes nothing else: a heartbeat. A write that holds only touches
-// is not synced to disk; losing a heartbeat to a power cut loses nothing.
-func (s *Store) Touch() {
-	s.enqueue(func(*State) {})
-}
-
-// enqueue queues fn for the background writer, starting it when needed.
-func (s *Store) enqueue(fn func(*State)) {
 	p := &s.post
 	p.mu.Lock()
 	if p.closed {
@@ -193,8 +177,8 @@ func (s *Store) commit(fn func(*State)) error {
 	defer s.writeMu.Unlock()
 	p := &s.post
 	p.mu.Lock()
-	batch, upto, changes := p.pending, p.posted, p.changes
-	p.pending, p.changes = nil, false
+	batch, upto := p.pending, p.posted
+	p.pending = nil
 	p.mu.Unlock()
 	if fn == nil && len(batch) == 0 {
 		return nil
@@ -206,12 +190,11 @@ func (s *Store) commit(fn func(*State)) error {
 		if fn != nil {
 			fn(st)
 		}
-	}, changes || fn != nil)
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
 		p.pending = append(batch, p.pending...)
-		p.changes = p.changes || changes
 	} else {
 		p.written = upto
 		if cap(batch) <= maxSpare {

@@ -223,29 +223,6 @@ func TestNoSync_StillWritesWholeFiles(t *testing.T) {
 	}
 }
 
-func TestTouch_HeartbeatIsWrittenButNotSynced(t *testing.T) {
-	s, _ := openStore(t)
-	before := mustRead(t, s).LastUpdated
-	s.Touch()
-	if err := s.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if w, y := s.writes.Load(), s.syncs.Load(); w != 1 || y != 0 {
-		t.Errorf("touch: %d writes, %d synced; want 1, 0", w, y)
-	}
-	if !mustRead(t, s).LastUpdated.After(before) {
-		t.Error("last_updated did not move")
-	}
-	s.Touch()
-	s.Post(func(st *State) { st.EventCounter++ })
-	if err := s.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if y := s.syncs.Load(); y != 1 {
-		t.Errorf("a change with a touch: %d synced writes, want 1", y)
-	}
-}
-
 // While the writer waits to coalesce it reads the state ahead. The write
 // after the wait uses that copy only if the file is unchanged: a write by
 // another process meanwhile is never lost to it.

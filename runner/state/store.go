@@ -156,7 +156,7 @@ func (s *Store) Update(fn func(*State)) error {
 }
 
 // transact does one locked read-modify-write.
-func (s *Store) transact(fn func(*State), sync bool) error {
+func (s *Store) transact(fn func(*State)) error {
 	unlock, err := s.lockState()
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func (s *Store) transact(fn func(*State), sync bool) error {
 	st.normalize()
 	st.Version = Version
 	st.LastUpdated = s.now()
-	return s.write(st, sync && !s.NoSync)
+	return s.write(st, !s.NoSync)
 }
 
 // corruptError is a state file that exists but cannot be used.
