@@ -4,17 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/shlex"
 )
 
-// shellChars are the characters that make a command string run under
-// /bin/sh -c: with any of them present, splitting into words is not enough.
-const shellChars = "|&;<>$`*?()[]{}~#\n"
-
 // shellWords are builtins and keywords that only a shell can run.
 var shellWords = map[string]bool{
-	".": true, ":": true, "alias": true, "break": true, "case": true,
+	"!": true, ".": true, ":": true, "alias": true, "break": true, "case": true,
 	"cd": true, "command": true, "continue": true, "eval": true, "exec": true,
 	"exit": true, "export": true, "for": true, "getopts": true, "hash": true,
 	"if": true, "read": true, "readonly": true, "return": true, "set": true,
@@ -41,19 +38,21 @@ func isAssignment(word string) bool {
 	return true
 }
 
-// ParseCommand routes a command string: split into argv and exec'd
-// directly, or run as /bin/sh -c when it holds shell syntax, starts with a
-// shell builtin or keyword, or starts with a NAME=value assignment. Trailing
-// blanks are dropped. Errors: "empty command", unterminated quotes.
+// ParseCommand routes a command string: split into argv with shlex and
+// exec'd directly, or run as /bin/sh -c when it needs a shell (see
+// scanCommand), starts with a shell builtin or keyword, or starts with a
+// NAME=value assignment. Trailing blanks are dropped. Errors: "empty
+// command", unterminated quotes.
 func ParseCommand(raw string) (Command, error) {
 	raw = strings.TrimRight(raw, " \t\r\n")
 	if strings.TrimSpace(raw) == "" {
 		return Command{}, errEmptyCommand
 	}
-	if err := checkQuotes(raw); err != nil {
+	shell, err := scanCommand(raw)
+	if err != nil {
 		return Command{}, err
 	}
-	if strings.ContainsAny(raw, shellChars) {
+	if shell {
 		return shellCommand(raw), nil
 	}
 	words, err := shlex.Split(raw)
@@ -78,42 +77,75 @@ func shellCommand(raw string) Command {
 	return Command{Argv: []string{"/bin/sh", "-c", raw}, Shell: true, Raw: raw}
 }
 
-// checkQuotes reports an unterminated ' or " quote, the way sh reads them:
-// nothing escapes inside '…', a backslash escapes the next character
-// elsewhere, and a # at the start of a word begins a comment. Commands with
-// here-documents (<<) are not checked: their bodies follow other rules.
-func checkQuotes(raw string) error {
-	if strings.Contains(raw, "<<") {
-		return nil
-	}
+// scanCommand walks raw once, reading quotes the way sh does, and reports
+// whether it needs a shell: what sh would read otherwise than shlex splits
+// it into words. That is, outside quotes: an operator or newline
+// (| & ; < > ( )), an expansion ($ `), a glob (* ? [), a brace ({ }: bash
+// expands {a,b}), ~ or # starting a word; inside double quotes: $ or `, and
+// a backslash before anything but $ ` " \ (sh keeps that backslash, shlex
+// drops it); anywhere but inside single quotes, a backslash-newline (sh
+// joins the lines, shlex keeps the newline). Also a carriage return outside
+// quotes (a blank to shlex, not to sh) and bytes that are not UTF-8 (shlex
+// reads them as U+FFFD). A backslash outside quotes escapes one character
+// for both, so `a\;b` is one literal word.
+//
+// Its error is an unterminated ' or " quote; a # starting a word begins a
+// comment, where quotes do not count. After an unquoted << (a here-document,
+// whose body follows other rules) nothing more is checked.
+func scanCommand(raw string) (shell bool, err error) {
 	var quote byte
 	wordStart := true
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			shell = shell || r == utf8.RuneError && size == 1
+			i += size - 1
+			wordStart = false
+			continue
+		}
 		switch {
 		case quote == '\'':
 			if c == '\'' {
 				quote = 0
 			}
-		case c == '\\':
-			i++
 		case quote == '"':
-			if c == '"' {
+			switch {
+			case c == '"':
 				quote = 0
+			case c == '$' || c == '`':
+				shell = true
+			case c == '\\' && i+1 < len(raw) && strings.IndexByte("$`\"\\", raw[i+1]) >= 0:
+				i++
+			case c == '\\':
+				shell = true // \n, \<newline>, ...: shlex would read them otherwise
+			}
+		case c == '\\':
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				shell = true
+			}
+			if i+1 < len(raw) && raw[i+1] < utf8.RuneSelf {
+				i++ // a byte of UTF-8 is checked above
 			}
 		case c == '\'' || c == '"':
 			quote = c
+		case c == '<' && i+1 < len(raw) && raw[i+1] == '<':
+			return true, nil
 		case c == '#' && wordStart:
-			for i < len(raw) && raw[i] != '\n' {
+			shell = true
+			for i+1 < len(raw) && raw[i+1] != '\n' {
 				i++
 			}
+		case c == '~' && wordStart,
+			strings.IndexByte("|&;<>()\n$`*?[{}\r", c) >= 0:
+			shell = true
 		}
-		wordStart = quote == 0 && (c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '(')
+		wordStart = quote == 0 && strings.IndexByte(" \t\n|&;<>()", c) >= 0
 	}
 	if quote != 0 {
-		return fmt.Errorf("unterminated %c quote", quote)
+		return shell, fmt.Errorf("unterminated %c quote", quote)
 	}
-	return nil
+	return shell, nil
 }
 
 // WithArgs returns the command with args appended: as argv words, or

@@ -7,47 +7,135 @@ import (
 	"testing"
 )
 
+// routingCases are command strings and whether ParseCommand runs them
+// directly (argv: the words) or under /bin/sh -c (shell).
+var routingCases = []struct {
+	name string
+	raw  string
+	argv []string // nil: a shell command
+}{
+	{"plain words", "npm start", []string{"npm", "start"}},
+	{"double quotes", `echo "a b" c`, []string{"echo", "a b", "c"}},
+	{"single quotes glued", `echo 'it'"'"'s'`, []string{"echo", "it's"}},
+	{"escaped blank", `touch a\ b`, []string{"touch", "a b"}},
+	{"flag with equals is not an assignment", "node --port=3 app.js", []string{"node", "--port=3", "app.js"}},
+	{"trailing newline dropped", "go test ./...\n", []string{"go", "test", "./..."}},
+	{"pipe", "echo hi | tr a-z A-Z", nil},
+	{"pipe without blanks", "a|b", nil},
+	{"and", "npm ci && npm start", nil},
+	{"variable", "echo $HOME", nil},
+	{"glob", "rm -f *.o", nil},
+	{"glob ls", "ls *.go", nil},
+	{"glob bracket", "ls [ab].go", nil},
+	{"closing bracket alone is a word", "echo ]", []string{"echo", "]"}},
+	{"redirect", "date > now.txt", nil},
+	{"tilde", "ls ~", nil},
+	{"tilde path", "cat ~/.npmrc", nil},
+	{"tilde inside a word is a word", "git log HEAD~1", []string{"git", "log", "HEAD~1"}},
+	{"subshell", "(cd web; make)", nil},
+	{"brace", "echo {a,b}", nil},
+	{"comment", "make # don't", nil},
+	{"comment alone", "echo #c", nil},
+	{"hash inside a word", "echo a#b", []string{"echo", "a#b"}},
+	{"hash after a quote is inside the word", `echo ""#b`, []string{"echo", "#b"}},
+	{"escaped hash", `echo \#b`, []string{"echo", "#b"}},
+	{"several lines", "echo a\necho b\n", nil},
+	{"builtin cd", "cd web", nil},
+	{"builtin exec", "exec node app.js", nil},
+	{"keyword", "while true do", nil},
+	{"negation", "! grep -q x f", nil},
+	{"assignment", "NODE_ENV=test node app.js", nil},
+	{"here-document is not quote-checked", "cat <<EOF\ndon't\nEOF", nil},
+
+	// Shell syntax inside quotes is an argument of the program.
+	{"sh -c with a quoted script", `sh -c 'echo hi; exec server'`, []string{"sh", "-c", "echo hi; exec server"}},
+	{"bash -lc with a double-quoted script", `bash -lc "npm ci && npm start"`, []string{"bash", "-lc", "npm ci && npm start"}},
+	{"node -e", `node -e 'a;b'`, []string{"node", "-e", "a;b"}},
+	{"quoted pipe is a word", "grep 'a|b' f", []string{"grep", "a|b", "f"}},
+	{"semicolon in double quotes", `echo "a;b"`, []string{"echo", "a;b"}},
+	{"variable in single quotes", `echo '$X'`, []string{"echo", "$X"}},
+	{"printf format", `printf '%s\n' x`, []string{"printf", `%s\n`, "x"}},
+	{"glob and tilde in quotes", `ls '*.go' "~"`, []string{"ls", "*.go", "~"}},
+	{"hash in quotes", `echo '#c' "#d"`, []string{"echo", "#c", "#d"}},
+	{"newline in quotes", "echo 'a\nb'", []string{"echo", "a\nb"}},
+	{"escaped semicolon", `echo a\;b`, []string{"echo", "a;b"}},
+	{"escapes in double quotes", "echo \"\\$X \\\"q\\\" \\\\ \\`\"", []string{"echo", "$X \"q\" \\ `"}},
+	{"unicode", "echo héllo 'wörld'", []string{"echo", "héllo", "wörld"}},
+
+	// sh still expands $ and ` inside double quotes.
+	{"variable in double quotes", `echo "$X"`, nil},
+	{"home in double quotes", `echo "$HOME"`, nil},
+	{"command substitution in double quotes", "echo \"`date`\"", nil},
+
+	// What sh and shlex would read differently goes to the shell.
+	{"backslash in double quotes kept by sh", `printf "%s\n" x`, nil},
+	{"backslash-newline outside quotes", "echo a\\\nb", nil},
+	{"backslash-newline in double quotes", "echo \"a\\\nb\"", nil},
+	{"carriage return", "echo a\rb", nil},
+	{"not UTF-8", "echo \xff", nil},
+	{"not UTF-8 after a backslash", "echo \\\xde", nil},
+}
+
 func TestParseCommandRouting(t *testing.T) {
-	sh := func(raw string) Command { return shellCommand(raw) }
-	argv := func(raw string, words ...string) Command { return Command{Argv: words, Raw: raw} }
-	tests := []struct {
-		name string
-		raw  string
-		want Command
-	}{
-		{"plain words", "npm start", argv("npm start", "npm", "start")},
-		{"double quotes", `echo "a b" c`, argv(`echo "a b" c`, "echo", "a b", "c")},
-		{"single quotes glued", `echo 'it'"'"'s'`, argv(`echo 'it'"'"'s'`, "echo", "it's")},
-		{"escaped blank", `touch a\ b`, argv(`touch a\ b`, "touch", "a b")},
-		{"flag with equals is not an assignment", "node --port=3 app.js", argv("node --port=3 app.js", "node", "--port=3", "app.js")},
-		{"trailing newline dropped", "go test ./...\n", argv("go test ./...", "go", "test", "./...")},
-		{"pipe", "echo hi | tr a-z A-Z", sh("echo hi | tr a-z A-Z")},
-		{"and", "npm ci && npm start", sh("npm ci && npm start")},
-		{"variable", "echo $HOME", sh("echo $HOME")},
-		{"glob", "rm -f *.o", sh("rm -f *.o")},
-		{"redirect", "date > now.txt", sh("date > now.txt")},
-		{"tilde", "ls ~", sh("ls ~")},
-		{"subshell", "(cd web; make)", sh("(cd web; make)")},
-		{"quoted pipe still goes to the shell", "grep 'a|b' f", sh("grep 'a|b' f")},
-		{"comment", "make # don't", sh("make # don't")},
-		{"several lines", "echo a\necho b\n", sh("echo a\necho b")},
-		{"builtin cd", "cd web", sh("cd web")},
-		{"builtin exec", "exec node app.js", sh("exec node app.js")},
-		{"keyword", "while true do", sh("while true do")},
-		{"assignment", "NODE_ENV=test node app.js", sh("NODE_ENV=test node app.js")},
-		{"here-document is not quote-checked", "cat <<EOF\ndon't\nEOF", sh("cat <<EOF\ndon't\nEOF")},
-	}
-	for _, tt := range tests {
+	for _, tt := range routingCases {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseCommand(tt.raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseCommand(%q) =\n%#v\nwant\n%#v", tt.raw, got, tt.want)
+			raw := strings.TrimRight(tt.raw, "\n")
+			want := shellCommand(raw)
+			if tt.argv != nil {
+				want = Command{Argv: tt.argv, Raw: raw}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ParseCommand(%q) =\n%#v\nwant\n%#v", tt.raw, got, want)
 			}
 		})
 	}
+}
+
+// TestParseCommandDirectMatchesSh checks every command that runs without a
+// shell against sh itself: sh must read the same words from it.
+func TestParseCommandDirectMatchesSh(t *testing.T) {
+	for _, tt := range routingCases {
+		if tt.argv == nil {
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shWords(t, tt.raw); !reflect.DeepEqual(got, tt.argv) {
+				t.Errorf("sh reads %q as %q, want %q", tt.raw, got, tt.argv)
+			}
+		})
+	}
+}
+
+// FuzzParseCommandMatchesSh: whatever ParseCommand runs directly, sh must
+// split into the same words.
+func FuzzParseCommandMatchesSh(f *testing.F) {
+	for _, tt := range routingCases {
+		f.Add(tt.raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := ParseCommand(raw)
+		if err != nil || c.Shell || strings.ContainsRune(raw, 0) {
+			return
+		}
+		if got := shWords(t, c.Raw); !reflect.DeepEqual(got, c.Argv) {
+			t.Errorf("ParseCommand(%q) = %q, but sh reads %q", raw, c.Argv, got)
+		}
+	})
+}
+
+// shWords returns the words sh reads from raw, as the arguments of set.
+func shWords(t *testing.T, raw string) []string {
+	t.Helper()
+	out, err := exec.Command("/bin/sh", "-c", "set -- "+raw+"\nprintf '%s\\0' \"$@\"").Output()
+	if err != nil {
+		t.Fatalf("sh: set -- %s: %v", raw, err)
+	}
+	words := strings.Split(string(out), "\x00")
+	return words[:len(words)-1]
 }
 
 func TestParseCommandErrors(t *testing.T) {
