@@ -26,7 +26,8 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100", "-idle", "200ms",
+	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100",
+		"-node-saves", "2", "-node-gap", "200ms", "-npm-install=false", "-idle", "200ms",
 		"-idle-files", "100", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
 		"-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
@@ -39,7 +40,8 @@ func TestSmoke(t *testing.T) {
 	for _, want := range []string{
 		"restart, debounce 0s: median", "restart, default debounce (auto): p90",
 		"restart, 3 saves 100ms apart: restarts logged", "restart, 3 saves 100ms apart: child starts",
-		"storm: restarts after rewriting the tree", "idle: watch ready", "idle: CPU while idle",
+		"storm: restarts after rewriting the tree", "node: save to new answer: median", "node: save to new answer: p90",
+		"idle: watch ready", "idle: CPU while idle",
 		"idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
 		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
 	} {
@@ -90,9 +92,10 @@ var flagErrors = []struct {
 	args []string
 	want string
 }{
-	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, idle, throughput, startup, scale)`},
+	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale)`},
 	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
 	{"no save gap", []string{"-save-gap", "0s"}, "sizes must be at least 1"},
+	{"no node saves", []string{"-node-saves", "0"}, "sizes must be at least 1"},
 	{"no idle window", []string{"-idle", "0s"}, "sizes must be at least 1"},
 	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
 }
@@ -113,8 +116,8 @@ func TestParseFlags_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.cases, ",") != "restart,storm,idle,throughput,startup,scale" || c.rounds != 30 ||
-		c.saves != 20 || c.saveGap != 1500*time.Millisecond ||
+	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale" || c.rounds != 30 ||
+		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
 		c.files != 1000 || c.idle != 30*time.Second || c.idleFiles != 20000 || c.idleModules != 50000 ||
 		c.lines != 1000000 || c.services != 200 {
 		t.Errorf("defaults = %+v", c)
@@ -139,6 +142,23 @@ func TestRestartLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := restartLine.MatchString(tc.line); got != tc.want {
 				t.Errorf("restartLine matches %q: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
+
+var npmOutputs = []struct {
+	name, out, want string
+}{
+	{"no network", "npm error code ENOTFOUND\nnpm error syscall getaddrinfo\nnpm error A complete log of this run can be found in: /x.log\n", "ENOTFOUND"},
+	{"no code", "npm error something odd\nnpm error last words\n", "npm error last words"},
+}
+
+func TestNpmWhy(t *testing.T) {
+	for _, tc := range npmOutputs {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := npmWhy(tc.out); got != tc.want {
+				t.Errorf("npmWhy = %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -199,6 +219,7 @@ func TestWriteText(t *testing.T) {
 		{name: "fast", unit: dur, floor: 0.002, got: 0.0035, target: "≤ 2x floor", verdict: pass},
 		{name: "lean", unit: mib, floor: -1, got: 12.25, target: "< 20 MiB", verdict: fail},
 		{name: "broken", floor: -1, failText: "no child started within 10s", verdict: fail},
+		{name: "absent", floor: -1, failText: "node not found", verdict: skip},
 	}
 	var b bytes.Buffer
 	if err := writeText(&b, rows); err != nil {
@@ -208,11 +229,12 @@ func TestWriteText(t *testing.T) {
 fast    2.00 ms  3.50 ms                             1.75x  ≤ 2x floor  ok
 lean             12.2 MiB                                   < 20 MiB    MISSED
 broken           error: no child started within 10s                     MISSED
+absent           skipped: node not found                                skip
 `
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
-	if !missed(rows) || missed(rows[:1]) {
+	if !missed(rows) || missed(rows[:1]) || missed(rows[3:]) {
 		t.Error("missed does not follow the verdicts")
 	}
 }

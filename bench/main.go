@@ -1,16 +1,22 @@
 // Command bench measures procman end to end against the physical floor,
 // measured in the same run on the same machine: restart latency after a
-// save, one restart per save for saves far apart, a checkout-like storm, idle cost on a big tree, output throughput,
-// start-up of a no-op run, and 200 services. It builds procman from this
-// module, prints one table, writes it as Markdown with -out, and exits 1
-// when a target is missed or a case could not be measured (2 when the
-// benchmark could not run at all).
+// save, one restart per save for saves far apart, a checkout-like storm,
+// a Node server's save-to-new-answer time against nodemon's, idle cost on
+// a big tree, output throughput, start-up of a no-op run, and 200
+// services. It builds procman from this module, prints one table, writes
+// it as Markdown with -out, and exits 1 when a target is missed or a case
+// could not be measured (2 when the benchmark could not run at all). A
+// case that cannot run on this machine (node without Node.js) is skipped,
+// and says why.
 //
-//	go run ./bench [-cases restart,storm,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
+//	go run ./bench [-cases restart,storm,node,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
 //
-// Sizes: -saves 20, -save-gap 1.5s, -storm 2000, -idle 30s, -idle-files 20000, -idle-modules 50000,
-// -lines 1000000, -runs 200, -services 200. Linux only in practice: the
-// floors use inotify, and CPU and RSS come from /proc.
+// Sizes: -saves 20, -save-gap 1.5s, -storm 2000, -node-saves 15,
+// -node-gap 1s, -idle 30s, -idle-files 20000, -idle-modules 50000,
+// -lines 1000000, -runs 200, -services 200. The node case installs nodemon
+// with npm into os.UserCacheDir()/procman-bench on first use (not with
+// -npm-install=false). Linux only in practice: the floors use inotify, and
+// CPU and RSS come from /proc.
 package main
 
 import (
@@ -35,6 +41,9 @@ type config struct {
 	saveGap     time.Duration // time between its saves
 	files       int           // files in the restart tree
 	storm       int           // files rewritten in the storm
+	nodeSaves   int           // saves per side in the node case
+	nodeGap     time.Duration // time between its saves
+	npmInstall  bool          // install nodemon into the cache when it is missing
 	idle        time.Duration // idle window
 	idleFiles   int           // files in the idle tree
 	idleModules int           // files in its node_modules
@@ -46,7 +55,7 @@ type config struct {
 }
 
 // allCases are the cases in the order they run.
-var allCases = []string{"restart", "storm", "idle", "throughput", "startup", "scale"}
+var allCases = []string{"restart", "storm", "node", "idle", "throughput", "startup", "scale"}
 
 // parseFlags reads args into a config.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -59,6 +68,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.saveGap, "save-gap", 1500*time.Millisecond, "time between the paced series' saves")
 	fs.IntVar(&c.files, "files", 1000, "files in the restart tree")
 	fs.IntVar(&c.storm, "storm", 2000, "files rewritten in the storm")
+	fs.IntVar(&c.nodeSaves, "node-saves", 15, "saves per side in the node case")
+	fs.DurationVar(&c.nodeGap, "node-gap", time.Second, "time between the node case's saves")
+	fs.BoolVar(&c.npmInstall, "npm-install", true, "install nodemon with npm into the cache when it is missing")
 	fs.DurationVar(&c.idle, "idle", 30*time.Second, "idle window")
 	fs.IntVar(&c.idleFiles, "idle-files", 20000, "files in the idle tree")
 	fs.IntVar(&c.idleModules, "idle-modules", 50000, "files in the idle tree's node_modules")
@@ -80,7 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		c.cases = append(c.cases, name)
 	}
-	if c.rounds < 1 || c.saves < 1 || c.saveGap <= 0 || c.files < 1 || c.storm < 1 || c.idleFiles < 1 || c.lines < 1 || c.runs < 1 || c.services < 1 || c.idle <= 0 {
+	if c.rounds < 1 || c.saves < 1 || c.files < 1 || c.storm < 1 || c.nodeSaves < 1 || c.idleFiles < 1 ||
+		c.lines < 1 || c.runs < 1 || c.services < 1 || c.saveGap <= 0 || c.nodeGap <= 0 || c.idle <= 0 {
 		return c, fmt.Errorf("sizes must be at least 1")
 	}
 	return c, nil
@@ -148,6 +161,8 @@ func (e *env) runCases(ctx context.Context, cfg config) []row {
 			rows = append(rows, e.restartRows(ctx, cfg)...)
 		case "storm":
 			rows = append(rows, e.stormRow(ctx, cfg))
+		case "node":
+			rows = append(rows, e.nodeRows(ctx, cfg)...)
 		case "idle":
 			rows = append(rows, e.idleRows(ctx, cfg)...)
 		case "throughput":

@@ -26,13 +26,14 @@ type pmProc struct {
 	sigint bool          // interrupt was called
 }
 
-// startProcman runs the built procman with args in dir, stdout to stdout
-// (nil: /dev/null), stderr read line by line into log. It runs in a process
-// group of its own, so that only the benchmark signals it.
-func (e *env) startProcman(dir string, stdout io.Writer, args ...string) (*pmProc, error) {
+// startProcman runs the built procman with args in dir, with env added to
+// its environment, stdout to stdout (nil: /dev/null), stderr read line by
+// line into log. It runs in a process group of its own, so that only the
+// benchmark signals it.
+func (e *env) startProcman(dir string, stdout io.Writer, env []string, args ...string) (*pmProc, error) {
 	cmd := exec.Command(e.procman, args...)
 	cmd.Dir = dir
-	cmd.Env = e.environ()
+	cmd.Env = e.environ(env...)
 	cmd.Stdout = stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r, w, err := os.Pipe()

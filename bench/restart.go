@@ -255,7 +255,7 @@ func (e *env) upWithChild(ctx context.Context, dir, procfile string) (*sink, *pm
 	if err != nil {
 		return nil, nil, started{}, err
 	}
-	p, err := e.startProcman(dir, nil, "up")
+	p, err := e.startProcman(dir, nil, nil, "up")
 	if err != nil {
 		s.close()
 		return nil, nil, started{}, err

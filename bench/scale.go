@@ -88,7 +88,7 @@ func (e *env) procmanScale(ctx context.Context, dir string, n int) (scaleMeasure
 	if err := os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte(b.String()), 0o644); err != nil {
 		return m, err
 	}
-	p, err := e.startProcman(dir, nil, "up")
+	p, err := e.startProcman(dir, nil, nil, "up")
 	if err != nil {
 		return m, err
 	}

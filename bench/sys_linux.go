@@ -190,6 +190,19 @@ func pidsOf(exe string) []int {
 	return out
 }
 
+// pidsCarrying returns the processes that have kv ("KEY=value") in their
+// environment, in /proc order.
+func pidsCarrying(kv string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && carries(pid, kv) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // machine describes this computer for the results.
 func machine() string {
 	model := "unknown CPU"

@@ -37,6 +37,9 @@ func sampleProc(pid int) (procSample, error) { return procSample{}, errUnsupport
 // pidsOf finds nothing without /proc.
 func pidsOf(exe string) []int { return nil }
 
+// pidsCarrying finds nothing without /proc.
+func pidsCarrying(kv string) []int { return nil }
+
 // machine describes this computer for the results.
 func machine() string { return runtime.GOOS + "/" + runtime.GOARCH }
 

@@ -50,6 +50,7 @@ const (
 	info verdict = iota // no target: shown for context
 	pass
 	fail
+	skip // not measured on this machine, for a reason the row gives
 )
 
 func (v verdict) String() string {
@@ -58,6 +59,8 @@ func (v verdict) String() string {
 		return "ok"
 	case fail:
 		return "MISSED"
+	case skip:
+		return "skip"
 	}
 	return ""
 }
@@ -71,7 +74,7 @@ type row struct {
 	target   string  // as printed
 	verdict  verdict //
 	note     string  // what the numbers do not say
-	failText string  // set when the case could not be measured
+	failText string  // why the case could not be measured (verdict fail) or was skipped (skip)
 }
 
 // failRows returns one failed row per name.
@@ -79,6 +82,15 @@ func failRows(err error, names ...string) []row {
 	out := make([]row, len(names))
 	for i, n := range names {
 		out[i] = row{name: n, floor: -1, failText: err.Error(), verdict: fail}
+	}
+	return out
+}
+
+// skipRows returns one skipped row per name, saying why.
+func skipRows(why string, names ...string) []row {
+	out := make([]row, len(names))
+	for i, n := range names {
+		out[i] = row{name: n, floor: -1, failText: why, verdict: skip}
 	}
 	return out
 }
@@ -98,7 +110,10 @@ func (r row) cells() []string {
 		floor = r.unit.format(r.floor)
 	}
 	got = r.unit.format(r.got)
-	if r.failText != "" {
+	switch {
+	case r.failText != "" && r.verdict == skip:
+		floor, got = "", "skipped: "+r.failText
+	case r.failText != "":
 		floor, got = "", "error: "+r.failText
 	}
 	return []string{r.name, floor, got, r.ratio(), r.target, r.verdict.String(), r.note}
