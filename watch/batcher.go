@@ -23,6 +23,9 @@ const (
 	Create
 	// Remove: the path is gone: deleted or moved away.
 	Remove
+	// Move: with Create, the path arrived by a rename (an atomic save's
+	// last step), not by being created there.
+	Move
 )
 
 // Event is one change seen by the filesystem layer, the input of a Batcher.
@@ -35,8 +38,9 @@ type Event struct {
 
 // Batch is one trigger: what changed since the previous Batch.
 type Batch struct {
-	Paths    []string // distinct changed paths since the last batch, sorted, absolute
-	Overflow bool     // events may have been lost (queue overflow): treat as "changed"
+	Paths    []string  // distinct changed paths since the last batch, sorted, absolute
+	Overflow bool      // events may have been lost (queue overflow): treat as "changed"
+	Due      time.Time // when it became due: every change in it happened before
 }
 
 // Auto is the Debounce that adapts to what it sees: a lone save is due as
@@ -60,6 +64,7 @@ const bigBatch = 1024
 // entry is what the Batcher knows of one path since the last Take.
 type entry struct {
 	born  bool   // its first event created it: it did not exist before
+	fresh bool   // born in place, not moved in: maybe a temporary file
 	gone  bool   // its last event removed it
 	open  bool   // created and not yet written: its content is on the way
 	dir   bool   // it is a folder
@@ -80,11 +85,15 @@ func (e entry) counts() bool {
 	return !e.open
 }
 
-// unsettled reports whether the path is in the middle of a save: a file
-// being written, or a path that existed and is gone (an editor that moved
-// the original aside writes the new one next). A file left open across a
-// batch (a log that a process keeps writing) no longer holds bursts back.
-func (e entry) unsettled() bool { return !e.kept && (e.open || (e.gone && !e.born)) }
+// unsettled reports whether the path may be in the middle of a save: a
+// file being written, a file created in place (a temporary file about to
+// be renamed over its target, or a new file), or a path that existed and
+// is gone (an editor that moved the original aside writes the new one
+// next). An entry left pending by a Take (a log that a process keeps
+// writing) no longer holds bursts back.
+func (e entry) unsettled() bool {
+	return !e.kept && (e.open || (e.gone && !e.born) || (e.fresh && !e.gone))
+}
 
 // Batcher is the pure core of watching: it collects events into a set of
 // distinct changed paths and says when they form a Batch. What counts is
@@ -148,6 +157,7 @@ func (b *Batcher) Add(ev Event, now time.Time) {
 	}
 	if !seen {
 		e.born = op&Create != 0
+		e.fresh = e.born && op&Move == 0
 	}
 	switch {
 	case op&Remove != 0:
@@ -291,6 +301,7 @@ func (b *Batcher) Run(ctx context.Context, in <-chan Event, out chan<- Batch, cl
 		switch {
 		case due:
 			pending, sendC = b.Take(), out
+			pending.Due = now
 		case wait > 0 && (timerC == nil || now.Add(wait).Before(timerAt)):
 			// Armed, or armed sooner: under Auto, the quiet a burst needs
 			// shrinks when a save completes.

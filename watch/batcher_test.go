@@ -328,7 +328,7 @@ func TestBatcher_CountsWhatTheUserDid(t *testing.T) {
 		}, []string{}},
 		{"a rename over a file counts once, for the target", []Event{
 			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write},
-			{Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write},
+			{Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write | Move},
 		}, []string{"/a"}},
 		{"a file moved aside and written anew counts once", []Event{
 			{Path: "/a", Op: Remove}, {Path: "/a", Op: Create}, {Path: "/a", Op: Write},
@@ -395,8 +395,10 @@ func TestBatcher_AutoSettlesLoneSaveFast(t *testing.T) {
 	}{
 		{"a lone save", time.Second, []Event{{Path: "/a", Op: Write}}, Settle},
 		{"a lone atomic save", time.Second, []Event{
-			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write}, {Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write},
+			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write}, {Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write | Move},
 		}, Settle},
+		{"a new file: maybe a temporary one", time.Second, []Event{{Path: "/a", Op: Create}, {Path: "/a", Op: Write}}, AutoQuiet},
+		{"a file found in a new folder", time.Second, []Event{{Path: "/d", Op: Create, Dir: true}, {Path: "/d/a", Op: Create | Write}}, AutoQuiet},
 		{"two files at once", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Write}}, AutoQuiet},
 		{"a file still being written", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Create}}, AutoQuiet},
 		{"a file moved aside, not yet back", time.Second, []Event{{Path: "/b", Op: Write}, {Path: "/a", Op: Remove}}, AutoQuiet},
@@ -432,7 +434,7 @@ func TestBatcher_AutoThresholdCountsAcrossSaves(t *testing.T) {
 		b.Add(Event{Path: "/a.tmp", Op: Create}, at)
 		b.Add(Event{Path: "/a.tmp", Op: Write}, at)
 		b.Add(Event{Path: "/a.tmp", Op: Remove}, at)
-		b.Add(Event{Path: "/a", Op: Create | Write}, at)
+		b.Add(Event{Path: "/a", Op: Create | Write | Move}, at)
 		if due, _ := b.Due(at.Add(time.Hour)); due {
 			t.Fatalf("save %d of one file reached changes_needed 2: %v", i+1, b.Take().Paths)
 		}

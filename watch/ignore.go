@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -30,9 +31,10 @@ func alwaysIgnored(name string) bool {
 // .gitignore files from a top folder (Base, or a root outside Base) down to
 // the path's folder, and the extra rules of Options.Ignore, which are
 // relative to Base and win over the .gitignore files. It caches each
-// folder's .gitignore and is not safe for concurrent use: one goroutine at a
-// time owns it (New's walk, then the event reader).
+// folder's .gitignore. It is safe for concurrent use: the event reader
+// uses it, and Watcher.Counts from any goroutine.
 type ignorer struct {
+	mu    sync.Mutex       // guards files
 	base  string           // Options.Base, cleaned
 	tops  []string         // folders where .gitignore lookup stops: base, and roots outside it
 	extra rules            // Options.Ignore, relative to base
@@ -100,6 +102,13 @@ func (ig *ignorer) top(p string) string {
 // apply to it. It assumes p's folders are not ignored (they are watched);
 // ignoredPath also checks them.
 func (ig *ignorer) ignored(p string, isDir bool) bool {
+	ig.mu.Lock()
+	defer ig.mu.Unlock()
+	return ig.match(p, isDir)
+}
+
+// match is ignored with mu held.
+func (ig *ignorer) match(p string, isDir bool) bool {
 	if alwaysIgnored(p[strings.LastIndexByte(p, sep)+1:]) {
 		return true
 	}
@@ -129,16 +138,18 @@ func (ig *ignorer) ignoredPath(from, p string, isDir bool) bool {
 	if p == from || !within(p, from) {
 		return false
 	}
+	ig.mu.Lock()
+	defer ig.mu.Unlock()
 	start := len(from) + 1
 	if from[len(from)-1] == sep {
 		start = len(from)
 	}
 	for i := start; i < len(p); i++ {
-		if p[i] == sep && ig.ignored(p[:i], true) {
+		if p[i] == sep && ig.match(p[:i], true) {
 			return true
 		}
 	}
-	return ig.ignored(p, isDir)
+	return ig.match(p, isDir)
 }
 
 // load returns the rules of dir's .gitignore, reading it once.
@@ -159,6 +170,8 @@ func (ig *ignorer) load(dir string) rules {
 
 // noFile records that dir has no .gitignore (known from its listing).
 func (ig *ignorer) noFile(dir string) {
+	ig.mu.Lock()
+	defer ig.mu.Unlock()
 	if _, ok := ig.files[dir]; !ok {
 		ig.files[dir] = nil
 	}
@@ -166,5 +179,7 @@ func (ig *ignorer) noFile(dir string) {
 
 // forget drops the cached rules of dir, so a changed .gitignore is reread.
 func (ig *ignorer) forget(dir string) {
+	ig.mu.Lock()
+	defer ig.mu.Unlock()
 	delete(ig.files, dir)
 }

@@ -42,7 +42,7 @@ func opOf(mask uint32) Op {
 	case mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0:
 		return Remove
 	case mask&unix.IN_MOVED_TO != 0:
-		return Create | Write // moved in whole
+		return Create | Write | Move // moved in whole
 	case mask&unix.IN_CREATE != 0:
 		return Create
 	case mask&unix.IN_CLOSE_WRITE != 0:

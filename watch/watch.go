@@ -35,6 +35,7 @@ type Watcher struct {
 	out    chan Batch         // Batches(); closed by the batcher when it returns
 	done   chan struct{}      // closed when the batcher has returned
 	be     backend            // the platform's watching
+	cfg    *config            // roots, ignore rules and outputs, for Counts
 	cancel context.CancelFunc // stops the batcher and the backend's goroutines
 	once   sync.Once          // guards shutdown
 	err    error              // the backend's close error
@@ -113,7 +114,7 @@ func newWatcher(ctx context.Context, opts Options, start startFunc) (*Watcher, e
 		cancel()
 		return nil, err
 	}
-	w := &Watcher{out: make(chan Batch), done: make(chan struct{}), be: be, cancel: cancel}
+	w := &Watcher{out: make(chan Batch), done: make(chan struct{}), be: be, cfg: c, cancel: cancel}
 	go func() {
 		defer close(w.done)
 		NewBatcher(opts.Debounce, opts.ChangesNeeded).Run(wctx, events, w.out, opts.Clock)
@@ -152,6 +153,22 @@ func checkOptions(opts Options) (roots []string, base string, err error) {
 // arrive while nobody reads are kept for the next batch. It is closed after
 // Close, or when New's context is done.
 func (w *Watcher) Batches() <-chan Batch { return w.out }
+
+// Counts reports whether a change to the file at path would count for w:
+// it is a root or below one, not ignored, and not an output. It is safe to
+// call from any goroutine.
+func (w *Watcher) Counts(path string) bool {
+	path = filepath.Clean(path)
+	if w.cfg.outputs[path] {
+		return false
+	}
+	for _, r := range w.cfg.roots {
+		if path == r || (within(path, r) && !w.cfg.ign.ignoredPath(r, path, false)) {
+			return true
+		}
+	}
+	return false
+}
 
 // Close stops watching, releases the OS watches and closes Batches. It is
 // safe to call more than once.

@@ -460,3 +460,28 @@ func TestWatcher_OpenWriterCountsWhenItCloses(t *testing.T) {
 	log.Close()
 	collect(t, w, log.Name())
 }
+
+func TestWatcher_Counts(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".gitignore"), "*.log\n/dist/\n")
+	src, bin := filepath.Join(dir, "src"), filepath.Join(dir, "bin")
+	w := startWatcher(t, Options{Roots: []string{src, bin}, Base: dir, Outputs: []string{bin}, Ignore: []string{"*.tmp"}})
+	for _, tt := range []struct {
+		path string
+		want bool
+	}{
+		{filepath.Join(src, "a.go"), true},
+		{src, true},
+		{filepath.Join(src, "deep", "b.go"), true},
+		{filepath.Join(src, "x.log"), false},
+		{filepath.Join(src, "x.tmp"), false},
+		{filepath.Join(src, "node_modules", "m.js"), false},
+		{bin, false},
+		{filepath.Join(bin, "other"), true},
+		{filepath.Join(dir, "README.md"), false},
+	} {
+		if got := w.Counts(tt.path); got != tt.want {
+			t.Errorf("Counts(%s) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
