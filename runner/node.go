@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/procman/procman/tasks"
+	"github.com/procman/procman/watch"
 )
 
 // launch starts cmd for n, unless the run is ending.
@@ -38,7 +40,7 @@ func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*proce
 	}
 	r.journal.started(t.Name, p, t.Kind == tasks.Service && n.starts > 0)
 	n.starts++
-	n.cur = p
+	n.cur, n.lastStart = p, p.started
 	n.launchOnce.Do(func() { close(n.launched) })
 	if r.opts.Guard != nil {
 		if err := r.opts.Guard.Add(t.Name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
@@ -75,15 +77,26 @@ type node struct {
 	stopped    chan struct{} // closed when stopAll is done with it
 	err        error         // why it failed; read after finished
 
+	watcher *watch.Watcher // its watch, if any; set before any trigger runs
+	need    int            // its watch's changes_needed
+
 	readyOnce  sync.Once
 	launchOnce sync.Once
 
-	mu      sync.Mutex
-	cur     *process        // the running process, if any
-	starts  int             // processes started so far
-	halted  bool            // the run is ending: start nothing more
-	restart chan struct{}   // a watch asks for a restart now
-	waiters []chan struct{} // closed when the restarted service is ready or gave up
+	mu        sync.Mutex
+	cur       *process        // the running process, if any
+	starts    int             // processes started so far
+	lastStart time.Time       // when the latest process started
+	halted    bool            // the run is ending: start nothing more
+	restart   chan struct{}   // a watch asks for a restart now
+	waiters   []chan struct{} // closed when the restarted service is ready or gave up
+}
+
+// startedSince reports whether n's latest process started after t.
+func (n *node) startedSince(t time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lastStart.After(t)
 }
 
 // markReady lets n's dependents start.

@@ -66,11 +66,20 @@ func (r *Runner) progress(name string, p *process) {
 			return
 		case <-r.clock.After(progressEvery):
 		}
-		now := r.clock.Now()
-		if now.Sub(p.lastOutput()) >= silentFor {
-			r.out.Logf(Info, "%s: still running (%s)", name, formatDuration(now.Sub(p.started).Round(time.Second)))
+		if msg, ok := stillRunning(r.clock.Now(), p.started, p.lastOutput()); ok {
+			r.out.Logf(Info, "%s: %s", name, msg)
 		}
 	}
+}
+
+// stillRunning returns the progress line for a task started at started
+// that last printed at last, and whether it is due at now: when the task
+// has been silent for silentFor.
+func stillRunning(now, started, last time.Time) (string, bool) {
+	if now.Sub(last) < silentFor {
+		return "", false
+	}
+	return "still running (" + now.Sub(started).Round(time.Second).String() + ")", true
 }
 
 // formatDuration says how long something took, as a person would: 12ms,

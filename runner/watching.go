@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -65,6 +66,7 @@ func (r *Runner) startWatching(ctx context.Context, targets []string) (func(), e
 		}
 		r.out.Logf(Debug, "watching %s for %s (%d folders)", strings.Join(r.rel(w.Paths), ", "), name, ws.Watched())
 		watchers = append(watchers, ws)
+		r.nodes[name].watcher, r.nodes[name].need = ws, w.ChangesNeeded
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -166,6 +168,9 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 	if n.t.Kind == tasks.Service {
 		verb, after = "restarting", name+" restarted"
 	}
+	if b = r.unclaimed(n, b); len(b.Paths) == 0 && !b.Overflow {
+		return nil
+	}
 	r.out.Logf(Info, "%s: %s (%s)", name, verb, r.describeBatch(b))
 	r.journal.changes(len(b.Paths))
 	affected := r.downstream(n)
@@ -197,6 +202,45 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		}
 	}
 	return nil
+}
+
+// unclaimed returns b without the changes that a trigger of a task n
+// depends on has acted on, or will: a server and its build that both
+// watch the source folder restart the server once, after the build. A
+// change counts as claimed when a watched task upstream of n counts it
+// too (at a threshold no higher than n's), or when n started again after
+// it.
+func (r *Runner) unclaimed(n *node, b watch.Batch) watch.Batch {
+	if !b.Due.IsZero() && n.startedSince(b.Due) {
+		r.out.Logf(Debug, "%s: started again after %s", n.t.Name, r.describeBatch(b))
+		return watch.Batch{}
+	}
+	var up []*node
+	for _, name := range r.order {
+		if m := r.nodes[name]; m != n && m.watcher != nil && m.need <= n.need && slices.Contains(r.downstream(m), n) {
+			up = append(up, m)
+		}
+	}
+	if len(up) == 0 {
+		return b
+	}
+	kept := b
+	kept.Paths = nil
+	for _, p := range b.Paths {
+		claimed := ""
+		for _, m := range up {
+			if m.watcher.Counts(p) {
+				claimed = m.t.Name
+				break
+			}
+		}
+		if claimed == "" {
+			kept.Paths = append(kept.Paths, p)
+		} else {
+			r.out.Logf(Debug, "%s: %s is %s's to act on", n.t.Name, r.rel([]string{p})[0], claimed)
+		}
+	}
+	return kept
 }
 
 // downstream returns n and every node that depends on it, transitively, in
