@@ -13,6 +13,15 @@ import (
 	"time"
 )
 
+// TestMain lets the test binary be the idle case's floor watcher, as the
+// benchmark's binary is when re-executed with floorWatchVar set.
+func TestMain(m *testing.M) {
+	if root := os.Getenv(floorWatchVar); root != "" {
+		os.Exit(floorWatchMain(root))
+	}
+	os.Exit(m.Run())
+}
+
 // TestSmoke runs every case at tiny sizes: the program builds procman,
 // measures, prints a row per measure without errors, writes the Markdown
 // table, and leaves no process behind.
@@ -28,7 +37,7 @@ func TestSmoke(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100",
 		"-node-saves", "2", "-node-gap", "200ms", "-npm-install=false", "-idle", "200ms",
-		"-idle-files", "100", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
+		"-idle-dirs", "30", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
 		"-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
@@ -41,8 +50,8 @@ func TestSmoke(t *testing.T) {
 		"restart, debounce 0s: median", "restart, default debounce (auto): p90",
 		"restart, 3 saves 100ms apart: restarts logged", "restart, 3 saves 100ms apart: child starts",
 		"storm: restarts after rewriting the tree", "node: save to new answer: median", "node: save to new answer: p90",
-		"idle: watch ready", "idle: CPU while idle",
-		"idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
+		"idle: watch ready", "idle: CPU of procman and its guard", "idle: wakeups of procman and its guard",
+		"idle: state file writes", "idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
 		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
 	} {
 		if !strings.Contains(table, want) {
@@ -118,7 +127,7 @@ func TestParseFlags_Defaults(t *testing.T) {
 	}
 	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale" || c.rounds != 30 ||
 		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
-		c.files != 1000 || c.idle != 30*time.Second || c.idleFiles != 20000 || c.idleModules != 50000 ||
+		c.files != 1000 || c.idle != 60*time.Second || c.idleDirs != 2000 || c.idleModules != 50000 ||
 		c.lines != 1000000 || c.services != 200 {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -220,16 +229,20 @@ func TestWriteText(t *testing.T) {
 		{name: "lean", unit: mib, floor: -1, got: 12.25, target: "< 20 MiB", verdict: fail},
 		{name: "broken", floor: -1, failText: "no child started within 10s", verdict: fail},
 		{name: "absent", floor: -1, failText: "node not found", verdict: skip},
+		{name: "idle", unit: msecs, suffix: " in 60 s", floor: 0, got: 10, target: "≤ 10 ms", verdict: pass},
+		{name: "awake", unit: rate, floor: 0.25, got: 0.5, target: "≤ 1/s", verdict: pass},
 	}
 	var b bytes.Buffer
 	if err := writeText(&b, rows); err != nil {
 		t.Fatal(err)
 	}
-	want := `case    floor    procman                             ratio  target      ok      note
-fast    2.00 ms  3.50 ms                             1.75x  ≤ 2x floor  ok
-lean             12.2 MiB                                   < 20 MiB    MISSED
-broken           error: no child started within 10s                     MISSED
-absent           skipped: node not found                                skip
+	want := `case    floor         procman                             ratio  target      ok      note
+fast    2.00 ms       3.50 ms                             1.75x  ≤ 2x floor  ok
+lean                  12.2 MiB                                   < 20 MiB    MISSED
+broken                error: no child started within 10s                     MISSED
+absent                skipped: node not found                                skip
+idle    0 ms in 60 s  10 ms in 60 s                              ≤ 10 ms     ok
+awake   0.25/s        0.50/s                              2.00x  ≤ 1/s       ok
 `
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)

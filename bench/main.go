@@ -12,7 +12,7 @@
 //	go run ./bench [-cases restart,storm,node,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
 //
 // Sizes: -saves 20, -save-gap 1.5s, -storm 2000, -node-saves 15,
-// -node-gap 1s, -idle 30s, -idle-files 20000, -idle-modules 50000,
+// -node-gap 1s, -idle 60s, -idle-dirs 2000, -idle-modules 50000,
 // -lines 1000000, -runs 200, -services 200. The node case installs nodemon
 // with npm into os.UserCacheDir()/procman-bench on first use (not with
 // -npm-install=false). Linux only in practice: the floors use inotify, and
@@ -44,8 +44,8 @@ type config struct {
 	nodeSaves   int           // saves per side in the node case
 	nodeGap     time.Duration // time between its saves
 	npmInstall  bool          // install nodemon into the cache when it is missing
-	idle        time.Duration // idle window
-	idleFiles   int           // files in the idle tree
+	idle        time.Duration // idle window, as long for the floor
+	idleDirs    int           // watched folders in the idle tree
 	idleModules int           // files in its node_modules
 	lines       int           // lines per writer in the throughput case
 	runs        int           // runs per side in the startup case
@@ -71,8 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.nodeSaves, "node-saves", 15, "saves per side in the node case")
 	fs.DurationVar(&c.nodeGap, "node-gap", time.Second, "time between the node case's saves")
 	fs.BoolVar(&c.npmInstall, "npm-install", true, "install nodemon with npm into the cache when it is missing")
-	fs.DurationVar(&c.idle, "idle", 30*time.Second, "idle window")
-	fs.IntVar(&c.idleFiles, "idle-files", 20000, "files in the idle tree")
+	fs.DurationVar(&c.idle, "idle", 60*time.Second, "idle window")
+	fs.IntVar(&c.idleDirs, "idle-dirs", 2000, "watched folders in the idle tree")
 	fs.IntVar(&c.idleModules, "idle-modules", 50000, "files in the idle tree's node_modules")
 	fs.IntVar(&c.lines, "lines", 1000000, "lines per writer in the throughput case")
 	fs.IntVar(&c.runs, "runs", 200, "runs per side in the startup case")
@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		c.cases = append(c.cases, name)
 	}
-	if c.rounds < 1 || c.saves < 1 || c.files < 1 || c.storm < 1 || c.nodeSaves < 1 || c.idleFiles < 1 ||
+	if c.rounds < 1 || c.saves < 1 || c.files < 1 || c.storm < 1 || c.nodeSaves < 1 || c.idleDirs < 1 ||
 		c.lines < 1 || c.runs < 1 || c.services < 1 || c.saveGap <= 0 || c.nodeGap <= 0 || c.idle <= 0 {
 		return c, fmt.Errorf("sizes must be at least 1")
 	}
@@ -100,6 +100,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 func main() {
+	if root := os.Getenv(floorWatchVar); root != "" {
+		os.Exit(floorWatchMain(root))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -13,9 +13,10 @@ type unit int
 
 const (
 	dur   unit = iota // seconds, printed as a time.Duration
-	pct               // percent of one core
 	mib               // mebibytes
 	count             // a plain number
+	msecs             // whole milliseconds (CPU time)
+	rate              // a number per second
 )
 
 // format prints v in unit u.
@@ -23,10 +24,12 @@ func (u unit) format(v float64) string {
 	switch u {
 	case dur:
 		return fmtDur(time.Duration(v * float64(time.Second)))
-	case pct:
-		return fmt.Sprintf("%.1f%%", v)
 	case mib:
 		return fmt.Sprintf("%.1f MiB", v)
+	case msecs:
+		return fmt.Sprintf("%.0f ms", v)
+	case rate:
+		return fmt.Sprintf("%.2f/s", v)
 	}
 	return fmt.Sprintf("%.0f", v)
 }
@@ -73,6 +76,7 @@ type row struct {
 	got      float64
 	target   string  // as printed
 	verdict  verdict //
+	suffix   string  // printed after floor and got, as " in 60 s"
 	note     string  // what the numbers do not say
 	failText string  // why the case could not be measured (verdict fail) or was skipped (skip)
 }
@@ -107,9 +111,9 @@ func (r row) ratio() string {
 func (r row) cells() []string {
 	floor, got := "", ""
 	if r.floor >= 0 {
-		floor = r.unit.format(r.floor)
+		floor = r.unit.format(r.floor) + r.suffix
 	}
-	got = r.unit.format(r.got)
+	got = r.unit.format(r.got) + r.suffix
 	switch {
 	case r.failText != "" && r.verdict == skip:
 		floor, got = "", "skipped: "+r.failText
