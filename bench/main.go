@@ -1,13 +1,14 @@
 // Command bench measures procman end to end against the physical floor,
 // measured in the same run on the same machine: restart latency after a
 // save, one restart per save for saves far apart, a checkout-like storm,
-// a Node server's save-to-new-answer time against nodemon's, idle cost on
-// a big tree, output throughput, start-up of a no-op run, and 200
-// services. It builds procman from this module, prints one table, writes
-// it as Markdown with -out, and exits 1 when a target is missed or a case
-// could not be measured (2 when the benchmark could not run at all). A
-// case that cannot run on this machine (node without Node.js) is skipped,
-// and says why.
+// idle cost (CPU, wakeups, state file writes) on a big tree beside an
+// idle inotify watcher, output throughput, start-up of a no-op run, and
+// 200 services; and, against nodemon rather than a floor, the time from a
+// save to a Node server's new answer. It builds procman from this module,
+// prints one table, writes it as Markdown with -out, and exits 1 when a
+// target is missed or a case could not be measured (2 when the benchmark
+// could not run at all). A case that cannot run on this machine (node
+// without Node.js) is skipped, and says why, without failing the run.
 //
 //	go run ./bench [-cases restart,storm,node,idle,throughput,startup,scale] [-rounds 30] [-files 1000] [-out results.md]
 //
@@ -15,8 +16,9 @@
 // -node-gap 1s, -idle 60s, -idle-dirs 2000, -idle-modules 50000,
 // -lines 1000000, -runs 200, -services 200. The node case installs nodemon
 // with npm into os.UserCacheDir()/procman-bench on first use (not with
-// -npm-install=false). Linux only in practice: the floors use inotify, and
-// CPU and RSS come from /proc.
+// -npm-install=false). The idle floor is this binary re-executed with
+// PROCMAN_BENCH_FLOOR_WATCH set. Linux only in practice: the floors use
+// inotify, and CPU and RSS come from /proc.
 package main
 
 import (
