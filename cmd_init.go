@@ -200,7 +200,7 @@ var npmLifecycle = map[string]bool{
 }
 
 // npmStarter turns package.json into an install once task, then a task
-// per script: dev (else start) the service when withService, the others
+// per script: the service (see serviceScript) when withService, the others
 // plain tasks. Hooks (preX, postX) and lifecycle scripts are left to the
 // package manager. With a service, the install watches package.json: a
 // change re-runs it, and the service restarts after it. A service that
@@ -234,7 +234,7 @@ func npmStarter(dir string, withService bool) ([]starterTask, error) {
 	out := []starterTask{install}
 	service := ""
 	if withService {
-		service = map[bool]string{true: "dev", false: "start"}[pkg.Scripts["dev"] != ""]
+		service = serviceScript(pkg.Scripts)
 	}
 	for _, name := range sortedKeys(pkg.Scripts) {
 		if npmLifecycle[name] || isHook(name, pkg.Scripts) {
@@ -252,6 +252,9 @@ func npmStarter(dir string, withService bool) ([]starterTask, error) {
 				t.watch, t.note = "{ignore: [package.json, "+m.lock+"]}", "procman restarts it when a source file changes"
 				if fi, err := os.Stat(filepath.Join(dir, "src")); err == nil && fi.IsDir() {
 					t.watch = "{paths: [src]}"
+				}
+				if what, _, ok := selfWatching(scriptCommand(pkg.Scripts["dev"], pkg.Scripts)); ok && name != "dev" {
+					t.note += ", as " + what + " does for dev"
 				}
 			}
 		}
@@ -466,6 +469,28 @@ func scriptRun(words []string) (name string, rest []string) {
 		return "", nil
 	}
 	return rest[0], rest
+}
+
+// serviceScript picks the script that init makes the service: dev, else
+// start. But when dev only restarts on a change the program that start
+// runs (nodemon server.js beside node server.js), start: procman's watch
+// does what the restarter did, and procman sees each restart.
+func serviceScript(scripts map[string]string) string {
+	if scripts["dev"] == "" {
+		return "start"
+	}
+	dev, start := scriptCommand(scripts["dev"], scripts), scriptCommand(scripts["start"], scripts)
+	if _, w, ok := selfWatching(dev); !ok || w.how != restarts || len(start) < 2 {
+		return "dev"
+	}
+	if _, _, ok := selfWatching(start); ok {
+		return "dev"
+	}
+	i := slices.IndexFunc(start[1:], func(a string) bool { return !strings.HasPrefix(a, "-") })
+	if i >= 0 && slices.ContainsFunc(dev[1:], func(a string) bool { return path.Clean(a) == path.Clean(start[1+i]) }) {
+		return "start"
+	}
+	return "dev"
 }
 
 // goStarter turns go.mod into build and test tasks and, when the module's

@@ -187,10 +187,26 @@ var devServerCases = []struct {
 		"pnpm-lock.yaml": "", "next.config.mjs": "", "app/layout.tsx": "", "app/page.tsx": ""},
 		map[string][]string{"app/page.tsx": nil, "package.json": {"install"}},
 	},
+	{"express", map[string]string{
+		"package.json": `{
+  "name": "express-api",
+  "version": "1.0.0",
+  "main": "server.js",
+  "scripts": {
+    "start": "node server.js",
+    "dev": "nodemon server.js",
+    "test": "node --test"
+  },
+  "dependencies": {"express": "^4.19.2"},
+  "devDependencies": {"nodemon": "^3.1.4"}
+}`,
+		"package-lock.json": "{}", "server.js": "", "routes/users.js": ""},
+		map[string][]string{"routes/users.js": {"start"}, "server.js": {"start"}, "package.json": {"install"}, "package-lock.json": nil},
+	},
 }
 
-// TestInit_GoldenDevServers writes the starter file for node projects: a
-// source edit restarts no dev server that reloads by itself.
+// TestInit_GoldenDevServers writes the starter file for a Vite, a Next.js
+// and an Express project: a source edit restarts only the Express server.
 func TestInit_GoldenDevServers(t *testing.T) {
 	for _, tt := range devServerCases {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -302,6 +318,33 @@ func TestInit_SelfWatching(t *testing.T) {
 			got, _, ok := selfWatching(scriptCommand(tt.script, scripts))
 			if got != tt.want || ok != (tt.want != "") {
 				t.Errorf("selfWatching(%q) = %q, %v, want %q", tt.script, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// serviceScriptCases are package.json scripts and the one init supervises.
+var serviceScriptCases = []struct {
+	name    string
+	scripts map[string]string
+	want    string
+}{
+	{"dev first", map[string]string{"dev": "vite", "start": "vite preview"}, "dev"},
+	{"start without dev", map[string]string{"start": "node server.js"}, "start"},
+	{"nodemon restarts what start runs", map[string]string{"dev": "nodemon server.js", "start": "node server.js"}, "start"},
+	{"node --watch restarts what start runs", map[string]string{"dev": "node --watch ./server.js", "start": "node server.js"}, "start"},
+	{"nodemon runs the sources, start the build", map[string]string{"dev": "nodemon src/index.ts", "start": "node dist/index.js"}, "dev"},
+	{"tsx watch runs the sources, start the build", map[string]string{"dev": "tsx watch src/index.ts", "start": "node dist/index.js"}, "dev"},
+	{"nodemon without a file", map[string]string{"dev": "nodemon", "start": "node ."}, "dev"},
+	{"a dev server is no restarter", map[string]string{"dev": "next dev", "start": "next start"}, "dev"},
+	{"dev without start", map[string]string{"dev": "nodemon server.js"}, "dev"},
+}
+
+func TestInit_ServiceScript(t *testing.T) {
+	for _, tt := range serviceScriptCases {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := serviceScript(tt.scripts); got != tt.want {
+				t.Errorf("serviceScript(%v) = %q, want %q", tt.scripts, got, tt.want)
 			}
 		})
 	}
