@@ -87,6 +87,7 @@ type node struct {
 	cur       *process        // the running process, if any
 	starts    int             // processes started so far
 	lastStart time.Time       // when the latest process started
+	lastFP    string          // sources fingerprint of its last success in this run
 	halted    bool            // the run is ending: start nothing more
 	restart   chan struct{}   // a watch asks for a restart now
 	waiters   []chan struct{} // closed when the restarted service is ready or gave up
@@ -97,6 +98,21 @@ func (n *node) startedSince(t time.Time) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.lastStart.After(t)
+}
+
+// fingerprint returns the sources fingerprint of n's last success in this
+// run ("" if none): the state file gets it later, in the background.
+func (n *node) fingerprint() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lastFP
+}
+
+// setFingerprint records the sources fingerprint of a success of n.
+func (n *node) setFingerprint(fp string) {
+	n.mu.Lock()
+	n.lastFP = fp
+	n.mu.Unlock()
 }
 
 // markReady lets n's dependents start.

@@ -12,7 +12,7 @@ import (
 // is skipped while they are unchanged since its last success and its
 // generates exist, unless force.
 func (r *Runner) runOnce(n *node, args []string, force bool) error {
-	fp, upToDate := r.upToDate(n.t, force)
+	fp, upToDate := r.upToDate(n, force)
 	if upToDate {
 		r.out.Logf(Info, "%s is up to date", n.t.Name)
 		return nil
@@ -43,6 +43,7 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 	}
 	r.journal.exited(n.t.Name, p, "")
 	if fp != "" {
+		n.setFingerprint(fp)
 		r.journal.succeeded(n.t.Name, fp)
 	}
 	r.out.Logf(Info, "%s done in %s", n.t.Name, took)
@@ -94,10 +95,11 @@ func formatDuration(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// upToDate computes the sources fingerprint of once task t and reports
-// whether t can be skipped: same fingerprint as its last success, and
-// every generates output there.
-func (r *Runner) upToDate(t *tasks.Task, force bool) (fingerprint string, ok bool) {
+// upToDate computes the sources fingerprint of once task n and reports
+// whether n can be skipped: same fingerprint as its last success (this
+// run's, else the state's), and every generates output there.
+func (r *Runner) upToDate(n *node, force bool) (fingerprint string, ok bool) {
+	t := n.t
 	if t.Kind != tasks.Once || len(t.Sources) == 0 || r.opts.Store == nil {
 		return "", false
 	}
@@ -109,8 +111,15 @@ func (r *Runner) upToDate(t *tasks.Task, force bool) (fingerprint string, ok boo
 	if force {
 		return fp, false
 	}
-	st, err := r.opts.Store.Read()
-	if err != nil || st.Tasks[t.Name] == nil || st.Tasks[t.Name].Fingerprint != fp {
+	last := n.fingerprint()
+	if last == "" {
+		st, err := r.opts.Store.Read()
+		if err != nil || st.Tasks[t.Name] == nil {
+			return fp, false
+		}
+		last = st.Tasks[t.Name].Fingerprint
+	}
+	if last != fp {
 		return fp, false
 	}
 	if missing := t.MissingGenerates(); len(missing) > 0 {

@@ -171,6 +171,10 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 	if b = r.unclaimed(n, b); len(b.Paths) == 0 && !b.Overflow {
 		return nil
 	}
+	if r.unchangedSources(n, b) {
+		r.out.Logf(Info, "%s is up to date (%s, sources as at its last success)", name, r.describeBatch(b))
+		return nil
+	}
 	r.out.Logf(Info, "%s: %s (%s)", name, verb, r.describeBatch(b))
 	r.journal.changes(len(b.Paths))
 	affected := r.downstream(n)
@@ -202,6 +206,23 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		}
 	}
 	return nil
+}
+
+// unchangedSources reports whether b holds only sources of once task n and
+// n is up to date: a tool that rewrote a file it owns with the same
+// content (npm install rewrites package-lock.json each time) is no reason
+// to run n again, and without this check n would trigger itself forever.
+func (r *Runner) unchangedSources(n *node, b watch.Batch) bool {
+	if n.t.Kind != tasks.Once || len(n.t.Sources) == 0 || b.Overflow || len(b.Paths) == 0 {
+		return false
+	}
+	for _, p := range b.Paths {
+		if !n.t.IsSource(p) {
+			return false
+		}
+	}
+	_, ok := r.upToDate(n, false)
+	return ok
 }
 
 // unclaimed returns b without the changes that a trigger of a task n

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -31,6 +32,21 @@ func (t *Task) SourceFiles() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// IsSource reports whether the file at the absolute path p is one of t's
+// sources: below Dir and matched by one of its patterns.
+func (t *Task) IsSource(p string) bool {
+	rel, err := filepath.Rel(t.Dir, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return false
+	}
+	for _, pat := range t.Sources {
+		if Match(pat, rel) {
+			return true
+		}
+	}
+	return false
 }
 
 // Fingerprint hashes the task's sources: the sorted list of matched files

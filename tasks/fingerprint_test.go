@@ -74,3 +74,21 @@ func write(dir, rel, content string) error {
 	}
 	return os.WriteFile(p, []byte(content), 0o644)
 }
+
+func TestIsSource(t *testing.T) {
+	task := &Task{Name: "setup", Dir: "/p/web", Sources: []string{"package.json", "src/**/*.js"}}
+	for _, tt := range []struct {
+		path string
+		want bool
+	}{
+		{"/p/web/package.json", true},
+		{"/p/web/src/a/b.js", true},
+		{"/p/web/src/a/b.ts", false},
+		{"/p/web/other.json", false},
+		{"/p/package.json", false},
+	} {
+		if got := task.IsSource(tt.path); got != tt.want {
+			t.Errorf("IsSource(%s) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
