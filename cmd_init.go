@@ -202,8 +202,8 @@ var npmLifecycle = map[string]bool{
 // npmStarter turns package.json into an install once task, then a task
 // per script: the service (see serviceScript) when withService, the others
 // plain tasks. Hooks (preX, postX) and lifecycle scripts are left to the
-// package manager. With a service, the install watches package.json: a
-// change re-runs it, and the service restarts after it. A service that
+// package manager. With a service, the install watches package.json and
+// the lock file: a change re-runs it, and the service restarts after it. A service that
 // watches its own files (vite, next dev) gets no watch: restarting it on
 // each save would throw its hot reload away. Any other is restarted when a
 // source file changes, but not on package.json or the lock file, which the
@@ -243,9 +243,9 @@ func npmStarter(dir string, withService bool) ([]starterTask, error) {
 		t := starterTask{name: taskName(name), desc: clip(pkg.Scripts[name]), cmd: m.run + " " + tasks.ShellQuote(name), deps: []string{"install"}}
 		if name == service {
 			t.service = true
-			out[0].watch = "{paths: [package.json]}"
-			out[0].note = "re-runs when package.json changes, then " + t.name + " restarts; not on " + m.lock + ",\n" +
-				"which the install writes itself: a watch on it would re-run the install again"
+			out[0].watch = "{paths: [package.json, " + m.lock + "]}"
+			out[0].note = "re-runs when package.json or " + m.lock + " changes (a git pull), then " + t.name + " restarts;\n" +
+				"the install's own rewrite of " + m.lock + " with the same content does not count"
 			if what, w, ok := selfWatching(scriptCommand(pkg.Scripts[name], pkg.Scripts)); ok {
 				t.note = what + " watches its own files" + w.how + ": procman restarts it only when the install re-runs"
 			} else {

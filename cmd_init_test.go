@@ -124,8 +124,8 @@ func TestInit_KeepsWhatForemanGave(t *testing.T) {
 	if dev.Watch != nil {
 		t.Errorf("dev (vite) watch = %+v, want none", dev.Watch)
 	}
-	if install.Watch == nil || !reflect.DeepEqual(install.Watch.Paths, []string{filepath.Join(dir, "package.json")}) {
-		t.Errorf("install watch = %+v, want paths [package.json]", install.Watch)
+	if install.Watch == nil || !reflect.DeepEqual(install.Watch.Paths, []string{filepath.Join(dir, "package.json"), filepath.Join(dir, "package-lock.json")}) {
+		t.Errorf("install watch = %+v, want paths [package.json package-lock.json]", install.Watch)
 	}
 	if !reflect.DeepEqual(install.Sources, []string{"package.json", "package-lock.json"}) ||
 		!reflect.DeepEqual(install.Generates, []string{"node_modules/.package-lock.json"}) {
@@ -201,7 +201,7 @@ var devServerCases = []struct {
   "devDependencies": {"nodemon": "^3.1.4"}
 }`,
 		"package-lock.json": "{}", "server.js": "", "routes/users.js": ""},
-		map[string][]string{"routes/users.js": {"start"}, "server.js": {"start"}, "package.json": {"install"}, "package-lock.json": nil},
+		map[string][]string{"routes/users.js": {"start"}, "server.js": {"start"}, "package.json": {"install"}, "package-lock.json": {"install"}},
 	},
 }
 
