@@ -225,14 +225,15 @@ func (r *Runner) unchangedSources(n *node, b watch.Batch) bool {
 	return ok
 }
 
-// unclaimed returns b without the changes that a trigger of a task n
-// depends on has acted on, or will: a server and its build that both
-// watch the source folder restart the server once, after the build. A
-// change counts as claimed when a watched task upstream of n counts it
-// too (at a threshold no higher than n's), or when n started again after
-// it.
+// unclaimed returns b without the changes that n's process already saw,
+// or that a trigger of a task n depends on has acted on or will: a server
+// and its build that both watch the source folder restart the server
+// once, after the build. A change is claimed when n started again after
+// the batch's last change (an editor's re-touch of a file right after a
+// save), or when a watched task upstream of n counts it too (at a
+// threshold no higher than n's).
 func (r *Runner) unclaimed(n *node, b watch.Batch) watch.Batch {
-	if !b.Due.IsZero() && n.startedSince(b.Due) {
+	if !b.Last.IsZero() && !b.Overflow && n.startedSince(b.Last) {
 		r.out.Logf(Debug, "%s: started again after %s", n.t.Name, r.describeBatch(b))
 		return watch.Batch{}
 	}

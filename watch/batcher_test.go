@@ -397,10 +397,10 @@ func TestBatcher_AutoSettlesLoneSaveFast(t *testing.T) {
 		{"a lone atomic save", time.Second, []Event{
 			{Path: "/a.tmp", Op: Create}, {Path: "/a.tmp", Op: Write}, {Path: "/a.tmp", Op: Remove}, {Path: "/a", Op: Create | Write | Move},
 		}, Settle},
-		{"a new file: maybe a temporary one", time.Second, []Event{{Path: "/a", Op: Create}, {Path: "/a", Op: Write}}, AutoQuiet},
-		{"a file found in a new folder", time.Second, []Event{{Path: "/d", Op: Create, Dir: true}, {Path: "/d/a", Op: Create | Write}}, AutoQuiet},
+		{"a new file: maybe a temporary one", time.Second, []Event{{Path: "/a", Op: Create}, {Path: "/a", Op: Write}}, HoldQuiet},
+		{"a file found in a new folder", time.Second, []Event{{Path: "/d", Op: Create, Dir: true}, {Path: "/d/a", Op: Create | Write}}, HoldQuiet},
 		{"two files at once", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Write}}, AutoQuiet},
-		{"a file still being written", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Create}}, AutoQuiet},
+		{"a file still being written", time.Second, []Event{{Path: "/a", Op: Write}, {Path: "/b", Op: Create}}, HoldQuiet},
 		{"a file moved aside, not yet back", time.Second, []Event{{Path: "/b", Op: Write}, {Path: "/a", Op: Remove}}, AutoQuiet},
 		{"a burst soon after another", 20 * time.Millisecond, []Event{{Path: "/a", Op: Write}}, AutoQuiet},
 	}
