@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"procman": func() { os.Exit(run(os.Args[1:])) },
+		"procman": func() { os.Exit(Main(os.Args[1:])) },
 		"listen":  fakeListen,
 	})
 }
@@ -76,11 +76,11 @@ func answerHTTP(c net.Conn) {
 	_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
 }
 
-// TestScripts runs the end-to-end scripts in testdata/script: the real
+// TestScripts runs the end-to-end scripts in ../testdata/script: the real
 // CLI, real processes, real files.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir: "../testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfor":   cmdWaitfor,
 			"signal":    cmdSignal,

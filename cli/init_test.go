@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -141,7 +141,7 @@ func TestInit_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.render()
-	checkGolden(t, filepath.Join("testdata", "init", "shop.golden"), got)
+	checkGolden(t, filepath.Join("..", "testdata", "init", "shop.golden"), got)
 }
 
 // devServerCases are the folders of three kinds of node project, each with
@@ -149,7 +149,7 @@ func TestInit_Golden(t *testing.T) {
 // dev server that reloads by itself is left alone; a plain node server is
 // restarted.
 var devServerCases = []struct {
-	golden string // testdata/init/GOLDEN.golden
+	golden string // ../testdata/init/GOLDEN.golden
 	files  map[string]string
 	edits  map[string][]string // file: the tasks it triggers
 }{
@@ -216,7 +216,7 @@ func TestInit_GoldenDevServers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", "init", tt.golden+".golden"), string(text))
+			checkGolden(t, filepath.Join("..", "testdata", "init", tt.golden+".golden"), string(text))
 			for file, want := range tt.edits {
 				if got := watchersOf(cfg, filepath.Join(dir, file)); !reflect.DeepEqual(got, want) {
 					t.Errorf("an edit of %s triggers %q, want %q", file, got, want)

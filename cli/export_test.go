@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/procman/procman/tasks"
 )
 
-var updateGolden = flag.Bool("update-golden", false, "rewrite the golden files in testdata/ from the output")
+var updateGolden = flag.Bool("update-golden", false, "rewrite the golden files in ../testdata/ from the output")
 
 // exportProcfile exercises every mapping: a once task and a plain task as
 // deps, a shell command with $ in a subfolder, an argv command with quotes
@@ -86,7 +86,7 @@ func TestExportSystemd_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.ReplaceAll(buf.String(), cfg.Dir, "/project")
-	checkGolden(t, filepath.Join("testdata", "export", "shop.golden"), got)
+	checkGolden(t, filepath.Join("..", "testdata", "export", "shop.golden"), got)
 }
 
 // checkGolden compares got with the golden file, after writing it there
