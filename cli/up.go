@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/procman/procman/runner"
+)
+
+// UpCmd is `procman up [TASK...]`.
+type UpCmd struct {
+	Tasks   []string `arg:"" optional:"" help:"Tasks to start (default: every service)."`
+	Force   bool     `help:"Run once tasks even when they are up to date."`
+	DryRun  bool     `help:"Print the plan and run nothing."`
+	NoWatch bool     `help:"Do not watch files, even where tasks have a watch block."`
+}
+
+// Run starts the services and supervises them until Ctrl-C.
+func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
+	p, err := g.load()
+	if err != nil {
+		return err
+	}
+	targets := c.Tasks
+	if len(targets) == 0 {
+		targets = p.cfg.Services()
+		if len(targets) == 0 {
+			return &usageError{fmt.Errorf("%s has no services to start: mark long-running tasks `service: true`, or name the tasks to run", p.cfg.File)}
+		}
+	}
+	if c.DryRun {
+		return p.dryRun(targets...)
+	}
+	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch})
+}
