@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// clockTick is the unit of CPU times the idle case reports in (Linux's
+// USER_HZ); elsewhere nothing is measured in it.
+const clockTick = 10 * time.Millisecond
+
 // errUnsupported is what the Linux-only measurements return elsewhere.
 var errUnsupported = errors.New("needs Linux (inotify, /proc)")
 
