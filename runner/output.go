@@ -8,9 +8,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fatih/color"
+
+	"github.com/procman/procman/runner/logs"
 )
 
 // maxLine is the longest piece of a line written as one prefixed line; a
@@ -24,6 +27,10 @@ type OutputOptions struct {
 	Timestamps bool  // put a wall-clock time before every line
 	Level      Level // the least important procman message shown
 	Now        func() time.Time
+	// Messages, when not nil, gets procman's own messages instead of
+	// stderr: a detached supervisor's log file, while task lines go to
+	// its log book only.
+	Messages io.Writer
 }
 
 // Output multiplexes the output of many tasks onto procman's stdout and
@@ -34,6 +41,8 @@ type Output struct {
 	stdout io.Writer
 	stderr io.Writer
 	opts   OutputOptions
+
+	book atomic.Pointer[logs.Book] // where task lines are kept too, if anywhere
 
 	pmu      sync.RWMutex               // guards colors, prefixes and width
 	colors   map[string]color.Attribute // per task, stable by sorted name
@@ -107,6 +116,10 @@ func (o *Output) makePrefix(name string, width int, attr color.Attribute) []byte
 	return []byte(p)
 }
 
+// Keep makes every task line from now on go to book too (nil: nowhere):
+// its file and tail of each task, for procman logs.
+func (o *Output) Keep(book *logs.Book) { o.book.Store(book) }
+
 // prefix returns the prefix for name, making one for a name SetNames did
 // not know.
 func (o *Output) prefix(name string) []byte {
@@ -125,7 +138,23 @@ func (o *Output) stamp() []byte {
 	if !o.opts.Timestamps {
 		return nil
 	}
-	return o.opts.Now().AppendFormat(nil, "15:04:05.000 ")
+	return stampOf(o.opts.Now())
+}
+
+// stampOf is the timestamp of a line read at t.
+func stampOf(t time.Time) []byte { return t.AppendFormat(nil, "15:04:05.000 ") }
+
+// Line writes one line that task name printed at t, prefixed as the task's
+// own output is, to stdout: for procman logs, which shows what the tasks
+// printed as up showed it.
+func (o *Output) Line(name string, t time.Time, text []byte) {
+	var out []byte
+	if o.opts.Timestamps {
+		out = stampOf(t)
+	}
+	out = append(out, o.prefix(name)...)
+	out = append(out, text...)
+	o.write(false, append(out, '\n'))
 }
 
 // write writes b, which holds whole lines, to the chosen stream at once.
@@ -160,6 +189,9 @@ func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte))
 		if end > 0 {
 			out = o.appendLines(out[:0], pre, buf[:end], onLine)
 			o.write(toErr, out)
+			if book := o.book.Load(); book != nil {
+				book.Write(name, toErr, buf[:end])
+			}
 			n = copy(buf, buf[end:n])
 		}
 		if err != nil {
@@ -201,6 +233,12 @@ func (o *Output) Logf(level Level, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	var out []byte
 	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil)
+	if o.opts.Messages != nil {
+		o.mu.Lock()
+		_, _ = o.opts.Messages.Write(out)
+		o.mu.Unlock()
+		return
+	}
 	o.write(true, out)
 }
 

@@ -1,0 +1,218 @@
+// Package logs keeps what a supervisor's tasks print: a file per task under
+// .procman/logs, each line after the time it was read, rotated at 10 MiB,
+// so that `procman logs` works after procman is gone; and an in-memory
+// tail per task, numbered across tasks in the order the lines were read,
+// that `procman logs` reads and follows while the supervisor runs.
+package logs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Dir is the folder of the log files, inside procman's .procman folder.
+const Dir = "logs"
+
+// MaxFile is the size past which a task's log file is rotated: TASK.log
+// becomes TASK.log.1 (replacing the one before) and a new TASK.log starts.
+const MaxFile = 10 << 20
+
+// TimeFormat is the time before each line of a log file: RFC 3339 with
+// milliseconds, in UTC.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Line is one line a task printed.
+type Line struct {
+	Seq    uint64    // its place among every task's lines, from 1; 0 when read from a file
+	Task   string    // the task that printed it
+	Time   time.Time // when procman read it
+	Stderr bool      // printed on stderr (unknown, false, when read from a file)
+	Text   []byte    // the line, without its newline
+}
+
+// Book is the logs of one supervisor. Its methods are safe for concurrent
+// use; Write is on the path of every line a task prints, and allocates
+// nothing while no one follows.
+type Book struct {
+	dir string           // .procman/logs
+	now func() time.Time // the clock of the lines
+
+	mu     sync.Mutex
+	seq    uint64               // lines written so far
+	tasks  map[string]*taskLog  // by task name
+	subs   map[*Follower]bool   // who follows
+	stamp  []byte               // reused: the time of the chunk being written
+	out    []byte               // reused: the chunk as its file gets it
+	errs   map[string]bool      // tasks whose file failed, reported once
+	report func(string, ...any) // where file errors go
+}
+
+// taskLog is one task's file and tail.
+type taskLog struct {
+	file *os.File // TASK.log, appended to; nil when it could not be opened
+	size int64    // its size
+	tail ring     // its last lines
+}
+
+// Open returns the book of the project whose .procman folder is stateDir,
+// creating stateDir/logs (mode 0700) when needed. report receives file
+// errors (nil: dropped); now is the clock (nil: time.Now).
+func Open(stateDir string, now func() time.Time, report func(format string, args ...any)) (*Book, error) {
+	dir := filepath.Join(stateDir, Dir)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if report == nil {
+		report = func(string, ...any) {}
+	}
+	return &Book{dir: dir, now: now, tasks: map[string]*taskLog{}, subs: map[*Follower]bool{}, errs: map[string]bool{}, report: report}, nil
+}
+
+// Path returns the log file of task.
+func Path(stateDir, task string) string { return filepath.Join(stateDir, Dir, task+".log") }
+
+// Write records chunk, one or more lines that task printed: each ends with
+// a newline, but the last may lack it (a piece of a line too long to hold,
+// or the last line before the task ended), and is a whole line all the
+// same.
+func (b *Book) Write(task string, stderr bool, chunk []byte) {
+	if len(chunk) == 0 {
+		return
+	}
+	at := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.task(task)
+	b.stamp = at.UTC().AppendFormat(b.stamp[:0], TimeFormat)
+	b.stamp = append(b.stamp, ' ')
+	out, lines := b.out[:0], 0
+	for rest := chunk; len(rest) > 0; lines++ {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest) - 1
+			out = append(append(append(out, b.stamp...), rest...), '\n')
+		} else {
+			out = append(append(out, b.stamp...), rest[:i+1]...)
+		}
+		rest = rest[i+1:]
+	}
+	b.out = out
+	first := b.seq + 1
+	b.seq += uint64(lines)
+	t.tail.add(first, lines, at, stderr, chunk)
+	b.writeFile(task, t, out)
+	if len(b.subs) > 0 {
+		b.publish(task, first, at, stderr, chunk)
+	}
+}
+
+// task returns the log of task, opening its file on first use.
+func (b *Book) task(name string) *taskLog {
+	t := b.tasks[name]
+	if t != nil {
+		return t
+	}
+	t = &taskLog{}
+	b.tasks[name] = t
+	f, err := os.OpenFile(Path(filepath.Dir(b.dir), name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		b.fail(name, err)
+		return t
+	}
+	t.file = f
+	if fi, err := f.Stat(); err == nil {
+		t.size = fi.Size()
+	}
+	return t
+}
+
+// writeFile appends out to t's file, rotating it first when out would
+// take it past MaxFile.
+func (b *Book) writeFile(name string, t *taskLog, out []byte) {
+	if t.file == nil {
+		return
+	}
+	if t.size > 0 && t.size+int64(len(out)) > MaxFile {
+		b.rotate(name, t)
+		if t.file == nil {
+			return
+		}
+	}
+	n, err := t.file.Write(out)
+	t.size += int64(n)
+	if err != nil {
+		b.fail(name, err)
+	}
+}
+
+// rotate moves TASK.log to TASK.log.1 and starts a new TASK.log.
+func (b *Book) rotate(name string, t *taskLog) {
+	path := Path(filepath.Dir(b.dir), name)
+	t.file.Close()
+	t.file, t.size = nil, 0
+	if err := os.Rename(path, path+".1"); err != nil {
+		b.fail(name, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		b.fail(name, err)
+		return
+	}
+	t.file = f
+}
+
+// fail reports a file error of task name, once.
+func (b *Book) fail(name string, err error) {
+	if !b.errs[name] {
+		b.errs[name] = true
+		b.report("logs: %s: %v (its output still shows, but is not kept)", name, err)
+	}
+}
+
+// Tail returns the last n lines of the named tasks (every task when names
+// is empty), in the order they were printed. A task that printed nothing
+// has none.
+func (b *Book) Tail(names []string, n int) []Line {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Line
+	for name, t := range b.tasks {
+		if len(names) == 0 || slices.Contains(names, name) {
+			out = t.tail.last(name, n, out)
+		}
+	}
+	slices.SortFunc(out, func(a, b Line) int { return int(a.Seq - b.Seq) })
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// Close closes the log files. Writes after Close still reach the tails and
+// followers.
+func (b *Book) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []error
+	for _, t := range b.tasks {
+		if t.file != nil {
+			errs = append(errs, t.file.Close())
+			t.file = nil
+		}
+	}
+	for f := range b.subs {
+		f.close()
+		delete(b.subs, f)
+	}
+	return errors.Join(errs...)
+}
