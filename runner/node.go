@@ -11,62 +11,8 @@ import (
 	"github.com/procman/procman/watch"
 )
 
-// launch starts cmd for n, unless the run is ending.
-func (r *Runner) launch(n *node, cmd tasks.Command, onLine func([]byte)) (*process, error) {
-	t := n.t
-	s := spec{
-		name:        t.Name,
-		argv:        cmd.Argv,
-		dir:         t.Dir,
-		env:         append(r.cfg.Environ(t), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
-		stopSignal:  t.StopSignal,
-		stopTimeout: t.StopTimeout,
-		onLine:      onLine,
-	}
-	if r.opts.Progress && t.Kind != tasks.Service {
-		s.now = r.clock.Now
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.halted {
-		return nil, context.Canceled
-	}
-	p, err := start(s, r.out, r.clock.Now())
-	if err != nil {
-		err = fmt.Errorf("start %q: %w", t.Name, err)
-		r.out.Logf(Error, "%v", err)
-		r.journal.failed(t.Name, err.Error())
-		return nil, &startError{err}
-	}
-	r.journal.started(t.Name, p, t.Kind == tasks.Service && n.starts > 0)
-	n.starts++
-	n.cur, n.lastStart = p, p.started
-	n.launchOnce.Do(func() { close(n.launched) })
-	if r.opts.Guard != nil {
-		if err := r.opts.Guard.Add(t.Name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
-			r.out.Logf(Warn, "guard: %v", err)
-		}
-	}
-	if t.Kind == tasks.Service {
-		r.out.Logf(Info, "%s started (pid %d)", t.Name, p.pgid)
-	}
-	r.out.Logf(Debug, "%s: exec %q in %s as pid %d (stop: %v, then SIGKILL after %v)", t.Name, cmd.Argv, t.Dir, p.pgid, t.StopSignal, t.StopTimeout)
-	return p, nil
-}
-
-// forget drops a finished process from n and from the guard.
-func (r *Runner) forget(n *node, p *process) {
-	n.mu.Lock()
-	if n.cur == p {
-		n.cur = nil
-	}
-	n.mu.Unlock()
-	if r.opts.Guard != nil {
-		_ = r.opts.Guard.Remove(p.pgid)
-	}
-}
-
-// node is one task of the plan while it runs.
+// node is one task of the plan while it runs: what its dependents wait
+// for, and its units.
 type node struct {
 	t          *tasks.Task
 	deps       []*node
@@ -83,21 +29,153 @@ type node struct {
 	readyOnce  sync.Once
 	launchOnce sync.Once
 
-	mu        sync.Mutex
-	cur       *process        // the running process, if any
-	starts    int             // processes started so far
-	lastStart time.Time       // when the latest process started
-	lastFP    string          // sources fingerprint of its last success in this run
-	halted    bool            // the run is ending: start nothing more
-	restart   chan struct{}   // a watch asks for a restart now
-	waiters   []chan struct{} // closed when the restarted service is ready or gave up
+	mu     sync.Mutex
+	units  []*unit // its process slots: one, or a service's replicas
+	lastFP string  // sources fingerprint of its last success in this run
 }
 
-// startedSince reports whether n's latest process started after t.
-func (n *node) startedSince(t time.Time) bool {
+// unit is one process slot of a task: the task itself, or one replica of a
+// service. A service's unit is driven by its supervise loop, which alone
+// starts and stops its processes and takes its commands; its fields after
+// mu are what others read.
+type unit struct {
+	node *node
+	name string       // the task's name, or NAME.i for a replica
+	cmds chan command // for a service: requests to its supervise loop
+
+	mu        sync.Mutex
+	cur       *process  // the running process, if any
+	starts    int       // processes started so far
+	lastStart time.Time // when the latest process started
+	halted    bool      // the run is ending: start nothing more
+	status    Status    // what it is doing, for ps
+	reason    string    // why it came to that status
+	since     time.Time // when
+	lastExit  *int      // how its last process ended
+	ended     bool      // a service its restart policy leaves down
+	sample    usage     // the last CPU reading, for the next ps
+}
+
+func newNode(t *tasks.Task, now time.Time) *node {
+	n := &node{
+		t:        t,
+		ready:    make(chan struct{}),
+		launched: make(chan struct{}),
+		finished: make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	n.units = []*unit{newUnit(n, t.Name, now)}
+	return n
+}
+
+func newUnit(n *node, name string, now time.Time) *unit {
+	u := &unit{node: n, name: name, status: Pending, since: now}
+	if n.t.Kind == tasks.Service {
+		u.cmds = make(chan command, 16)
+	}
+	return u
+}
+
+// unitList returns n's units.
+func (n *node) unitList() []*unit {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.lastStart.After(t)
+	return append([]*unit(nil), n.units...)
+}
+
+// unit returns n's first unit: the task itself when it has no replicas.
+func (n *node) unit() *unit { return n.unitList()[0] }
+
+// launch starts cmd for u, unless the run is ending. reason says why, for
+// ps (empty: the first start).
+func (r *Runner) launch(u *unit, cmd tasks.Command, onLine func([]byte), reason string) (*process, error) {
+	t := u.node.t
+	s := spec{
+		name:        u.name,
+		argv:        cmd.Argv,
+		dir:         t.Dir,
+		env:         append(r.cfg.Environ(t), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
+		stopSignal:  t.StopSignal,
+		stopTimeout: t.StopTimeout,
+		onLine:      onLine,
+	}
+	if r.opts.Progress && t.Kind != tasks.Service {
+		s.now = r.clock.Now
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.halted {
+		return nil, context.Canceled
+	}
+	p, err := start(s, r.out, r.clock.Now())
+	if err != nil {
+		err = fmt.Errorf("start %q: %w", u.name, err)
+		r.out.Logf(Error, "%v", err)
+		r.journal.failed(u.name, err.Error())
+		code := 127
+		u.lastExit = &code
+		u.set(Failed, "could not start", r.clock.Now())
+		return nil, &startError{err}
+	}
+	r.journal.started(u.name, p, t.Kind == tasks.Service && u.starts > 0)
+	u.starts++
+	u.cur, u.lastStart = p, p.started
+	status := Running
+	if t.Kind == tasks.Service && t.Ready != nil {
+		status = Starting
+	}
+	u.set(status, reason, p.started)
+	u.node.launchOnce.Do(func() { close(u.node.launched) })
+	if r.opts.Guard != nil {
+		if err := r.opts.Guard.Add(u.name, p.pgid, p.leaderStart, t.StopSignal, t.StopTimeout); err != nil {
+			r.out.Logf(Warn, "guard: %v", err)
+		}
+	}
+	if t.Kind == tasks.Service {
+		r.out.Logf(Info, "%s started (pid %d)", u.name, p.pgid)
+	}
+	r.out.Logf(Debug, "%s: exec %q in %s as pid %d (stop: %v, then SIGKILL after %v)", u.name, cmd.Argv, t.Dir, p.pgid, t.StopSignal, t.StopTimeout)
+	return p, nil
+}
+
+// forget drops a finished process from u and from the guard, and records
+// how it ended.
+func (r *Runner) forget(u *unit, p *process) {
+	u.mu.Lock()
+	if u.cur == p {
+		u.cur = nil
+	}
+	code := p.code
+	u.lastExit = &code
+	u.mu.Unlock()
+	if r.opts.Guard != nil {
+		_ = r.opts.Guard.Remove(p.pgid)
+	}
+}
+
+// set changes u's status; u.mu is held.
+func (u *unit) set(s Status, reason string, at time.Time) {
+	u.status, u.reason, u.since = s, reason, at
+}
+
+// setStatus changes u's status.
+func (u *unit) setStatus(s Status, reason string, at time.Time) {
+	u.mu.Lock()
+	u.set(s, reason, at)
+	u.mu.Unlock()
+}
+
+// startedSince reports whether one of n's processes started after t.
+func (n *node) startedSince(t time.Time) bool {
+	for _, u := range n.unitList() {
+		u.mu.Lock()
+		after := u.lastStart.After(t)
+		u.mu.Unlock()
+		if after {
+			return true
+		}
+	}
+	return false
 }
 
 // fingerprint returns the sources fingerprint of n's last success in this
@@ -118,39 +196,13 @@ func (n *node) setFingerprint(fp string) {
 // markReady lets n's dependents start.
 func (n *node) markReady() { n.readyOnce.Do(func() { close(n.ready) }) }
 
-// takeWaiters returns and forgets the restart waiters.
-func (n *node) takeWaiters() []chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	w := n.waiters
-	n.waiters = nil
-	return w
-}
-
-// release closes restart waiters.
-func release(waiters []chan struct{}) {
-	for _, w := range waiters {
-		close(w)
-	}
-}
-
-func newNode(t *tasks.Task) *node {
-	return &node{
-		t:        t,
-		ready:    make(chan struct{}),
-		launched: make(chan struct{}),
-		finished: make(chan struct{}),
-		stopped:  make(chan struct{}),
-		restart:  make(chan struct{}, 1),
-	}
-}
-
-// halt marks n so that nothing more starts, and returns the running process.
-func (n *node) halt() *process {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.halted = true
-	return n.cur
+// halt marks u so that nothing more starts, and returns its running
+// process.
+func (u *unit) halt() *process {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.halted = true
+	return u.cur
 }
 
 // ErrNotStarted marks a task whose command could not be started (not

@@ -10,11 +10,13 @@ import (
 
 // runOnce runs a plain or once task to its end. A once task with sources
 // is skipped while they are unchanged since its last success and its
-// generates exist, unless force.
-func (r *Runner) runOnce(n *node, args []string, force bool) error {
+// generates exist, unless force. reason says why it runs (again), for ps.
+func (r *Runner) runOnce(n *node, args []string, force bool, reason string) error {
+	u := n.unit()
 	fp, upToDate := r.upToDate(n, force)
 	if upToDate {
 		r.out.Logf(Info, "%s is up to date", n.t.Name)
+		u.setStatus(Skipped, "up to date", r.clock.Now())
 		return nil
 	}
 	cmd := n.t.Cmd
@@ -22,7 +24,7 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 		cmd = cmd.WithArgs(args)
 	}
 	r.out.Logf(Info, "%s: %s", n.t.Name, cmd.Raw)
-	p, err := r.launch(n, cmd, nil)
+	p, err := r.launch(u, cmd, nil, reason)
 	if err != nil {
 		return err
 	}
@@ -30,8 +32,9 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 		go r.progress(n.t.Name, p)
 	}
 	<-p.done
-	r.forget(n, p)
-	took := formatDuration(r.clock.Now().Sub(p.started))
+	r.forget(u, p)
+	now := r.clock.Now()
+	took := formatDuration(now.Sub(p.started))
 	if p.code != 0 {
 		if r.isStopping() {
 			r.journal.exited(n.t.Name, p, "")
@@ -39,6 +42,7 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 		}
 		r.journal.exited(n.t.Name, p, n.t.Name+" "+describe(p.code))
 		r.out.Logf(Error, "%s %s after %s", n.t.Name, failure(p.code), took)
+		u.setStatus(Failed, describe(p.code), now)
 		return &ExitError{Task: n.t.Name, Code: p.code}
 	}
 	r.journal.exited(n.t.Name, p, "")
@@ -47,6 +51,7 @@ func (r *Runner) runOnce(n *node, args []string, force bool) error {
 		r.journal.succeeded(n.t.Name, fp)
 	}
 	r.out.Logf(Info, "%s done in %s", n.t.Name, took)
+	u.setStatus(Exited, "done in "+took, now)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,13 @@ type Options struct {
 	// Progress says, every 15 s, that a once or plain task that has
 	// printed nothing for 5 s is still running (for a terminal).
 	Progress bool
+	// FailFast makes a service whose first start fails (it ends, or fails
+	// its ready probe, before it is ready) fail the run instead of being
+	// restarted: procman up -d.
+	FailFast bool
+	// OnReady, when not nil, is called once, when every task of the run
+	// is ready: services ready, once and plain tasks done.
+	OnReady func()
 }
 
 // StopReason is why a run is stopping, in a few words ("Ctrl-C"), for the
@@ -86,9 +94,15 @@ type Runner struct {
 	reason   string          // why the run is ending; set before stopping is closed
 	kill     context.Context // cancelled: stop without grace
 	failures chan error      // a service marked failed, a dependency failed
-	// triggerMu makes watch triggers run one at a time.
+	settled  chan struct{}   // a service went down for good, or came back
+	planned  chan struct{}   // closed once nodes and order are set
+	done     chan struct{}   // closed when Run has stopped everything
+	readied  atomic.Bool     // OnReady was called
+	// triggerMu makes watch triggers and restarts run one at a time.
 	triggerMu sync.Mutex
 	watching  bool // some task is watched: the run goes on until Ctrl-C
+	queueMu   sync.Mutex
+	queued    map[*node]*queuedRestart // restarts waiting for triggerMu, by task
 }
 
 // New returns a Runner for cfg.
@@ -106,6 +120,10 @@ func New(cfg *tasks.Config, opts Options) *Runner {
 		stopping: make(chan struct{}),
 		kill:     opts.Kill,
 		failures: make(chan error, 1),
+		settled:  make(chan struct{}, 1),
+		planned:  make(chan struct{}),
+		done:     make(chan struct{}),
+		queued:   map[*node]*queuedRestart{},
 	}
 }
 
@@ -120,8 +138,9 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 		return err
 	}
 	r.order = order
+	now := r.clock.Now()
 	for _, name := range order {
-		r.nodes[name] = newNode(r.cfg.Tasks[name])
+		r.nodes[name] = newNode(r.cfg.Tasks[name], now)
 	}
 	for _, name := range order {
 		n := r.nodes[name]
@@ -144,10 +163,15 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 			supervise = true
 		}
 	}
+	close(r.planned)
 	r.journal.begin(r.opts.RunID)
 	defer r.journal.end()
+	defer close(r.done)
 	for _, name := range order {
 		go r.runNode(ctx, r.nodes[name], slices.Contains(targets, name))
+	}
+	if r.opts.OnReady != nil {
+		go r.whenReady(r.opts.OnReady)
 	}
 	err = r.wait(ctx, targets, supervise)
 	r.stopAll(stopReason(ctx, err, targets))
@@ -157,36 +181,97 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 	return err
 }
 
-// wait returns when the run is over (see Run).
+// wait returns when the run is over (see Run): with supervise, when every
+// task has finished and every service is down for good, unless something
+// is watched.
 func (r *Runner) wait(ctx context.Context, targets []string, supervise bool) error {
-	all := make(chan struct{})
-	go func() {
-		list := targets
-		if supervise {
-			list = r.order
-		}
-		for _, name := range list {
-			<-r.nodes[name].finished
-		}
-		close(all)
-	}()
-	ended := (<-chan struct{})(all)
-	if r.watching {
-		ended = nil // watching goes on until Ctrl-C, whatever has ended
+	list := targets
+	if supervise {
+		list = r.order
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-r.failures:
-		return err
-	case <-ended:
+	for {
+		if !r.watching && r.over(list) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-r.failures:
+			return err
+		case <-r.settled:
+		}
 	}
 	for _, name := range targets {
-		if err := r.nodes[name].err; err != nil {
+		if err := r.nodes[name].err; err != nil && closed(r.nodes[name].finished) {
 			return err
 		}
 	}
 	return nil
+}
+
+// over reports whether every task of list has finished, or is a service
+// that its restart policy leaves down.
+func (r *Runner) over(list []string) bool {
+	for _, name := range list {
+		n := r.nodes[name]
+		if closed(n.finished) {
+			continue
+		}
+		if n.t.Kind != tasks.Service {
+			return false
+		}
+		for _, u := range n.unitList() {
+			u.mu.Lock()
+			ended := u.ended
+			u.mu.Unlock()
+			if !ended {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Done is closed when Run has stopped every process, before it returns.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// startGrace is how long, under FailFast, a service without a ready probe
+// must run before it counts as started: long enough for a server that
+// dies at start-up (a missing module, a port in use) to be seen dying.
+const startGrace = time.Second
+
+// whenReady calls fn once every task of the run is ready, and every
+// service without a ready probe has run for startGrace, unless the run
+// ends first. Under FailFast, a service that ends before then fails the
+// run.
+func (r *Runner) whenReady(fn func()) {
+	grace := false
+	for _, name := range r.order {
+		n := r.nodes[name]
+		select {
+		case <-n.ready:
+		case <-r.stopping:
+			return
+		}
+		grace = grace || (n.t.Kind == tasks.Service && n.t.Ready == nil)
+	}
+	if grace {
+		select {
+		case <-r.clock.After(startGrace):
+		case <-r.stopping:
+			return
+		}
+	}
+	r.readied.Store(true)
+	fn()
+}
+
+// poke wakes the run's wait to see whether the run is over.
+func (r *Runner) poke() {
+	select {
+	case r.settled <- struct{}{}:
+	default:
+	}
 }
 
 // fail ends the run with err (the first failure wins).
@@ -238,21 +323,30 @@ func (r *Runner) stopAll(reason string) {
 	wg.Wait()
 }
 
-// stopNode stops n's running process, if any, and marks n stopped.
+// stopNode stops every running process of n, and marks n stopped.
 func (r *Runner) stopNode(n *node) {
 	defer close(n.stopped)
-	p := n.halt()
-	if p == nil {
-		return
+	var wg sync.WaitGroup
+	for _, u := range n.unitList() {
+		p := u.halt()
+		if p == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-p.done:
+				return
+			default:
+			}
+			r.out.Logf(Info, "%s: stopping (%s)", u.name, r.reason)
+			p.stop(r.kill)
+			u.setStatus(Stopped, r.reason, r.clock.Now())
+			r.out.Logf(Info, "%s stopped (%s)", u.name, describe(p.code))
+		}()
 	}
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	r.out.Logf(Info, "%s: stopping (%s)", n.t.Name, r.reason)
-	p.stop(r.kill)
-	r.out.Logf(Info, "%s stopped (%s)", n.t.Name, describe(p.code))
+	wg.Wait()
 }
 
 // isStopping reports whether the run is ending.
@@ -290,19 +384,25 @@ func (r *Runner) waitDeps(n *node) error {
 
 // runNode runs n once its deps are ready.
 func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
+	defer r.poke()
 	defer close(n.finished)
+	u := n.unit()
 	if err := r.waitDeps(n); err != nil {
 		n.err = err
+		if !errors.Is(err, context.Canceled) {
+			u.setStatus(Skipped, err.Error(), r.clock.Now())
+		}
 		return
 	}
 	if n.t.Kind == tasks.Service {
 		if pid, ok := r.journal.supervisedElsewhere(n.t.Name); ok && !target {
 			// a second instance would only fight the first for its port
 			r.out.Logf(Info, "%s runs under procman pid %d: using it", n.t.Name, pid)
+			u.setStatus(Skipped, fmt.Sprintf("runs under procman pid %d", pid), r.clock.Now())
 			n.markReady()
 			return
 		}
-		n.err = r.supervise(ctx, n)
+		n.err = r.superviseAll(n)
 		if n.err != nil {
 			r.fail(n.err)
 		}
@@ -312,7 +412,7 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	if target {
 		args = r.opts.Args
 	}
-	n.err = r.runOnce(n, args, r.opts.Force)
+	n.err = r.runOnce(n, args, r.opts.Force, "")
 	if n.err == nil {
 		n.markReady()
 		return
@@ -320,4 +420,22 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	if !target && !r.opts.Persist && !errors.Is(n.err, context.Canceled) {
 		r.fail(n.err) // a dependency failed: end the run with its error
 	}
+}
+
+// superviseAll supervises every unit of service n until the run ends, and
+// returns the first unit's failure.
+func (r *Runner) superviseAll(n *node) error {
+	units := n.unitList()
+	errs := make(chan error, len(units))
+	for _, u := range units {
+		go func() { errs <- r.supervise(u) }()
+	}
+	var first error
+	for range units {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			r.fail(err)
+		}
+	}
+	return first
 }

@@ -12,136 +12,283 @@ import (
 // ErrServiceFailed marks a service whose restarts are used up.
 var ErrServiceFailed = errors.New("service failed")
 
-// ending is how one run of a service process ended.
-type ending struct {
-	code        int             // exit code, 128+N for signal N
-	failedStart bool            // it never became ready, or a check failed
-	uptime      time.Duration   // how long it ran
-	requested   bool            // a watch asked for the restart: no backoff
-	stopping    bool            // the run is ending: do not restart
-	waiters     []chan struct{} // to close when the next start is ready
+// op is what a command asks of a service's supervise loop.
+type op int
+
+const (
+	opRestart op = iota // stop it if it runs, and start it again
+	opStart             // start it unless it runs
+	opStop              // stop it and keep it stopped until a start
+)
+
+// command is a request to a service unit's supervise loop: from a watch
+// trigger or from procman restart, start and stop. The loop answers each
+// on done: nil once the unit is ready again (restart, start) or stopped
+// (stop), else why not.
+type command struct {
+	op     op
+	watch  bool   // a watch trigger: a stopped service stays stopped
+	reason string // why, for the log and ps: "3 files changed", "procman restart"
+	done   chan error
 }
 
-// supervise runs service n until the run ends or its restart policy gives
-// up. It returns an error only when the service is marked failed.
-func (r *Runner) supervise(ctx context.Context, n *node) error {
-	t := n.t
+func newCommand(o op, watch bool, reason string) command {
+	return command{op: o, watch: watch, reason: reason, done: make(chan error, 1)}
+}
+
+// answer answers every command of cs with err.
+func answer(cs []command, err error) {
+	for _, c := range cs {
+		c.done <- err
+	}
+}
+
+// ending is how one run of a service process ended.
+type ending struct {
+	code        int           // exit code, 128+N for signal N
+	failedStart bool          // it never became ready, or a check failed
+	uptime      time.Duration // how long it ran
+	requested   bool          // a command asked for the restart: no backoff
+	parked      bool          // procman stop: it stays stopped until a start
+	stopping    bool          // the run is ending: do not restart
+	err         error         // why the start that commands wait for failed
+}
+
+// supervise runs service unit u until the run ends or its restart policy
+// gives up. It returns an error only when the service is marked failed.
+// It alone starts and stops u's processes, and takes u's commands.
+func (r *Runner) supervise(u *unit) error {
+	t := u.node.t
 	b := newBackoff(t)
-	var waiters []chan struct{}
-	defer func() { release(waiters); release(n.takeWaiters()) }()
-	for {
-		e := r.runService(n, waiters)
-		waiters = e.waiters
-		if e.stopping || r.isStopping() {
-			return nil
-		}
-		if e.requested {
-			continue
-		}
-		v, delay := b.next(e.code, e.failedStart, e.uptime)
-		switch {
-		case v == finished && !r.opts.Persist:
-			r.out.Logf(Info, "%s will not be restarted (restart: %s)", t.Name, t.Restart)
-			return nil
-		case v == failed && !r.opts.Persist:
-			err := fmt.Errorf("%s: %w after %d restarts", t.Name, ErrServiceFailed, b.streak)
-			r.out.Logf(Error, "%s failed after %d restarts", t.Name, b.streak)
-			r.journal.failed(t.Name, fmt.Sprintf("failed after %d restarts", b.streak))
-			return err
-		case v != restartAfter:
-			r.out.Logf(Warn, "%s is down; waiting for a file change to start it again", t.Name)
-			select {
-			case <-n.restart:
-				waiters = append(waiters, n.takeWaiters()...)
-				b = newBackoff(t)
-				continue
-			case <-r.stopping:
+	var waiting []command // start and restart commands answered when the next start is ready
+	defer func() { answer(waiting, errStopping) }()
+	reason := ""
+	select { // a stop that came before the first start
+	case c := <-u.cmds:
+		if c.op == opStop {
+			r.park(u, c)
+			if reason = r.await(u, &waiting, false); reason == "" {
 				return nil
 			}
+		} else {
+			waiting = append(waiting, c)
 		}
-		r.out.Logf(Info, "%s: restarting in %v (restart %d)", t.Name, delay, b.streak)
-		select {
-		case <-r.clock.After(delay):
-		case <-n.restart:
-			waiters = append(waiters, n.takeWaiters()...)
-		case <-r.stopping:
+	default:
+	}
+	for {
+		e := r.runService(u, &waiting, reason)
+		reason = ""
+		switch {
+		case e.stopping || r.isStopping():
+			return nil
+		case e.requested:
+			reason = waiting[len(waiting)-1].reason
+			continue
+		case e.parked:
+			if reason = r.await(u, &waiting, false); reason == "" {
+				return nil
+			}
+			b = newBackoff(t)
+			continue
+		}
+		answer(waiting, e.err)
+		waiting = nil
+		if r.opts.FailFast && !r.readied.Load() {
+			// procman up -d still waits: any end of a service is a failed start
+			err := e.err
+			if err == nil {
+				err = &TaskError{Task: u.name, Err: fmt.Errorf("%s %s as it started", u.name, describe(e.code))}
+			}
+			u.setStatus(Failed, describe(e.code), r.clock.Now())
+			r.journal.failed(u.name, err.Error())
+			return err
+		}
+		v, delay := b.next(e.code, e.failedStart, e.uptime)
+		now := r.clock.Now()
+		switch {
+		case v == failed && !r.opts.Persist:
+			err := fmt.Errorf("%s: %w after %d restarts", u.name, ErrServiceFailed, b.streak)
+			r.out.Logf(Error, "%s failed after %d restarts", u.name, b.streak)
+			r.journal.failed(u.name, fmt.Sprintf("failed after %d restarts", b.streak))
+			u.setStatus(Failed, fmt.Sprintf("failed after %d restarts", b.streak), now)
+			return err
+		case v != restartAfter:
+			status, why := Exited, "restart: "+t.Restart
+			if r.opts.Persist {
+				r.out.Logf(Warn, "%s is down; waiting for a file change to start it again", u.name)
+				status, why = Failed, describe(e.code)
+				if e.code == 0 {
+					status = Exited
+				}
+			} else {
+				r.out.Logf(Info, "%s will not be restarted (restart: %s)", u.name, t.Restart)
+			}
+			u.setStatus(status, why, now)
+			r.setEnded(u, true)
+			reason = r.await(u, &waiting, true)
+			r.setEnded(u, false)
+			if reason == "" {
+				return nil
+			}
+			b = newBackoff(t)
+			continue
+		}
+		r.out.Logf(Info, "%s: restarting in %v (restart %d)", u.name, delay, b.streak)
+		u.setStatus(Backoff, describe(e.code), now)
+		var parked bool
+		if reason, parked = r.backoff(u, &waiting, delay, fmt.Sprintf("restart %d", b.streak)); parked {
+			reason = r.await(u, &waiting, false)
+			b = newBackoff(t)
+		}
+		if reason == "" {
 			return nil
 		}
 	}
 }
 
-// runService starts service n once and waits until that process ends,
-// watching its readiness and its periodic health check. waiters are closed
-// when this start is ready or has ended.
-func (r *Runner) runService(n *node, waiters []chan struct{}) ending {
-	t := n.t
+// backoff waits out delay before u restarts, and returns why it starts
+// again: why itself, or the reason of a start or restart command that cut
+// the wait short. A stop parks u instead (parked). "" means the run is
+// ending.
+func (r *Runner) backoff(u *unit, waiting *[]command, delay time.Duration, why string) (reason string, parked bool) {
+	select {
+	case <-r.clock.After(delay):
+		return why, false
+	case c := <-u.cmds:
+		if c.op == opStop {
+			r.park(u, c)
+			return "", true
+		}
+		*waiting = append(*waiting, c)
+		return c.reason, false
+	case <-r.stopping:
+		return "", false
+	}
+}
+
+// park marks u stopped by c, and answers c.
+func (r *Runner) park(u *unit, c command) {
+	u.setStatus(Stopped, c.reason, r.clock.Now())
+	c.done <- nil
+}
+
+// await waits, with u not running (stopped by procman stop, or left down
+// by its restart policy), for a command that starts it, and returns that
+// command's reason; "" when the run ends first. A restart from a watch
+// starts it only when watch is set: a stopped service stays stopped until
+// procman start (or restart) says otherwise.
+func (r *Runner) await(u *unit, waiting *[]command, watch bool) string {
+	for {
+		select {
+		case c := <-u.cmds:
+			switch {
+			case c.op == opStop:
+				r.park(u, c)
+				watch = false
+			case c.watch && !watch:
+				c.done <- nil // kept for the start: the new process sees the change
+			default:
+				*waiting = append(*waiting, c)
+				return c.reason
+			}
+		case <-r.stopping:
+			return ""
+		}
+	}
+}
+
+// runService starts service unit u once and waits until that process ends
+// or a command stops it, watching its readiness and its liveness check.
+// The commands in *waiting are answered when this start is ready.
+func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
+	t := u.node.t
 	lines := newLogProbe(t.Ready)
-	p, err := r.launch(n, t.Cmd, lines.hook())
-	defer func() { release(waiters) }()
+	p, err := r.launch(u, t.Cmd, lines.hook(), reason)
 	if errors.Is(err, context.Canceled) {
 		return ending{stopping: true}
 	}
 	if err != nil {
-		return ending{code: 127, failedStart: true}
+		return ending{code: 127, failedStart: true, err: &TaskError{Task: u.name, Err: err}}
 	}
-	defer r.forget(n, p)
+	defer r.forget(u, p)
 	probe := r.probe(p, t, lines)
-	var ready bool
+	var ready, failedCheck bool
 	var tick <-chan time.Time
-	var failedCheck bool
 	for {
 		select {
 		case <-p.done:
-			return r.ended(t, p, !ready || failedCheck)
+			e := r.ended(u, p, !ready || failedCheck)
+			if !ready {
+				e.err = &TaskError{Task: u.name, Err: fmt.Errorf("%s %s before it was ready", u.name, describe(p.code))}
+			}
+			return e
 		case err := <-probe:
 			probe = nil
 			if err != nil {
-				r.out.Logf(Error, "%s: %v", t.Name, err)
-				r.journal.failed(t.Name, err.Error())
+				r.out.Logf(Error, "%s: %v", u.name, err)
+				r.journal.failed(u.name, err.Error())
 				failedCheck = true
 				go p.stop(r.kill)
 				continue
 			}
 			ready = true
-			r.becameReady(n)
-			release(waiters)
-			waiters = nil
+			r.becameReady(u)
+			answer(*waiting, nil)
+			*waiting = nil
 			if checkable(t) {
 				tick = r.clock.After(r.cfg.Interval)
 			}
 		case <-tick:
 			tick = r.clock.After(r.cfg.Interval)
 			if err := r.check(p, t); err != nil {
-				r.out.Logf(Warn, "%s: health check failed: %v", t.Name, err)
+				r.out.Logf(Warn, "%s: health check failed: %v", u.name, err)
 				failedCheck = true
 				go p.stop(r.kill)
 			} else {
-				r.out.Logf(Debug, "%s: health check passed (pid %d)", t.Name, p.pgid)
+				r.out.Logf(Debug, "%s: health check passed (pid %d)", u.name, p.pgid)
 			}
-		case <-n.restart:
+		case c := <-u.cmds:
+			switch {
+			case c.op == opStart && ready:
+				c.done <- nil // it runs: nothing to do
+				continue
+			case c.op == opStart:
+				*waiting = append(*waiting, c) // answered when ready
+				continue
+			}
+			if c.op == opStop {
+				r.out.Logf(Info, "%s: stopping (%s)", u.name, c.reason)
+			}
 			p.stop(r.kill)
 			<-p.done
-			r.journal.exited(t.Name, p, "")
-			next := n.takeWaiters()
-			return ending{requested: true, waiters: next}
+			r.journal.exited(u.name, p, "")
+			if c.op == opStop {
+				r.out.Logf(Info, "%s stopped (%s)", u.name, describe(p.code))
+				answer(*waiting, errors.New(u.name+" was stopped"))
+				*waiting = nil
+				r.park(u, c)
+				return ending{parked: true}
+			}
+			*waiting = append(*waiting, c)
+			return ending{requested: true}
 		case <-r.stopping:
 			<-p.done // stopAll stops it in dependency order
-			r.journal.exited(t.Name, p, "")
+			r.journal.exited(u.name, p, "")
 			return ending{stopping: true}
 		}
 	}
 }
 
-// ended logs and records how service process p of t ended on its own.
-func (r *Runner) ended(t *tasks.Task, p *process, failedStart bool) ending {
+// ended logs and records how service process p of u ended on its own.
+func (r *Runner) ended(u *unit, p *process, failedStart bool) ending {
 	msg := ""
 	if !r.isStopping() {
-		r.out.Logf(Info, "%s %s", t.Name, describe(p.code))
+		r.out.Logf(Info, "%s %s", u.name, describe(p.code))
 		if p.code != 0 {
-			msg = t.Name + " " + describe(p.code)
+			msg = u.name + " " + describe(p.code)
 		}
 	}
-	r.journal.exited(t.Name, p, msg)
+	r.journal.exited(u.name, p, msg)
 	return ending{code: p.code, failedStart: failedStart, uptime: r.clock.Now().Sub(p.started)}
 }
 
@@ -152,32 +299,42 @@ func checkable(t *tasks.Task) bool {
 	return t.Ready != nil && t.Ready.Log == nil
 }
 
-// becameReady logs and records that service n is ready, and lets its
-// dependents start.
-func (r *Runner) becameReady(n *node) {
-	if n.t.Ready != nil {
-		r.out.Logf(Info, "%s is ready", n.t.Name)
+// becameReady logs and records that service unit u is ready, and lets its
+// task's dependents start once every unit is.
+func (r *Runner) becameReady(u *unit) {
+	t := u.node.t
+	if t.Ready != nil {
+		r.out.Logf(Info, "%s is ready", u.name)
+		u.setStatus(Ready, "", r.clock.Now())
 	}
-	r.journal.ready(n.t.Name)
-	n.markReady()
+	r.journal.ready(u.name)
+	u.node.markReady()
 }
 
-// Restart asks service name to restart now, skipping the backoff and not
-// counting toward max_restarts. The channel is closed when the new start is
-// ready, or the service ended without getting there; nil when name is not
-// a service of this run.
-func (r *Runner) Restart(name string) <-chan struct{} {
-	n, ok := r.nodes[name]
-	if !ok || n.t.Kind != tasks.Service {
-		return nil
-	}
-	w := make(chan struct{})
-	n.mu.Lock()
-	n.waiters = append(n.waiters, w)
-	n.mu.Unlock()
+// setEnded records whether service unit u is down for good (its restart
+// policy leaves it so), and wakes the run's wait to see whether every
+// service is.
+func (r *Runner) setEnded(u *unit, ended bool) {
+	u.mu.Lock()
+	u.ended = ended
+	u.mu.Unlock()
+	r.poke()
+}
+
+// send hands c to u's supervise loop, unless the run is ending or ctx is
+// done first, and waits for its answer.
+func (r *Runner) send(ctx context.Context, u *unit, c command) error {
 	select {
-	case n.restart <- struct{}{}:
-	default: // a restart is already pending; it releases w too
+	case u.cmds <- c:
+	case <-r.stopping:
+		return errStopping
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return w
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

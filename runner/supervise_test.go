@@ -157,7 +157,7 @@ func TestSupervise_RestartRequestSkipsBackoff(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx, []string{"web"}) }()
 	waitLog(t, &errs, "web started", 1)
-	r.Restart("web")
+	go r.Restart(context.Background(), []string{"web"}, "test")
 	waitLog(t, &errs, "web started", 2)
 	cancel()
 	<-done

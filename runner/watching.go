@@ -152,21 +152,16 @@ func (r *Runner) consume(ctx context.Context, n *node, w *watch.Watcher) {
 	}
 }
 
-// Trigger acts on a change to task name's files: a service is restarted; a
-// once or plain task is run again, then every task between it and the
-// targets that depends on it, and when all succeed the services among them
-// are restarted, each after the ones it depends on are ready again. When a
-// run fails, the services keep running and the error is returned.
+// Trigger acts on a change to task name's files: what chain does, after
+// dropping the changes that are no reason to act (see unclaimed and
+// unchangedSources). When a run fails, the services keep running and the
+// error is returned.
 func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error {
 	r.triggerMu.Lock()
 	defer r.triggerMu.Unlock()
 	n := r.nodes[name]
 	if r.isStopping() || n == nil {
 		return nil
-	}
-	verb, after := "re-running", name+" ran again"
-	if n.t.Kind == tasks.Service {
-		verb, after = "restarting", name+" restarted"
 	}
 	if b = r.unclaimed(n, b); len(b.Paths) == 0 && !b.Overflow {
 		return nil
@@ -175,14 +170,32 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		r.out.Logf(Info, "%s is up to date (%s, sources as at its last success)", name, r.describeBatch(b))
 		return nil
 	}
-	r.out.Logf(Info, "%s: %s (%s)", name, verb, r.describeBatch(b))
 	r.journal.changes(len(b.Paths))
+	return r.chain(ctx, n, r.describeBatch(b), true)
+}
+
+// chain acts on task n as on a change to its files, for reason: a service
+// is restarted; a once or plain task is run again, then every task between
+// it and the targets that depends on it, and when all succeed the services
+// among them are restarted, each after the ones it depends on are ready
+// again, replica after replica. watch says a watch asked: a stopped service
+// stays stopped. Call it holding triggerMu.
+func (r *Runner) chain(ctx context.Context, n *node, reason string, watch bool) error {
+	verb, after := "re-running", n.t.Name+" ran again"
+	if n.t.Kind == tasks.Service {
+		verb, after = "restarting", n.t.Name+" restarted"
+	}
+	r.out.Logf(Info, "%s: %s (%s)", n.t.Name, verb, reason)
 	affected := r.downstream(n)
 	for _, m := range affected {
 		if m.t.Kind == tasks.Service || (m != n && !closed(m.finished)) {
 			continue // services come next; a task not yet run will run by itself
 		}
-		if err := r.runOnce(m, nil, true); err != nil {
+		why := reason
+		if m != n {
+			why = after
+		}
+		if err := r.runOnce(m, nil, true, why); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				r.out.Logf(Error, "%s failed; running services keep running", m.t.Name)
 			}
@@ -190,22 +203,23 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 		}
 		m.markReady()
 	}
+	var first error
 	for _, m := range affected {
 		if m.t.Kind != tasks.Service || !closed(m.launched) {
 			continue
 		}
+		why := reason
 		if m != n {
 			r.out.Logf(Info, "%s: restarting (%s)", m.t.Name, after)
+			why = after
 		}
-		select {
-		case <-r.Restart(m.t.Name):
-		case <-r.stopping:
-			return nil
-		case <-ctx.Done():
-			return nil
+		for _, u := range m.unitList() {
+			if err := r.send(ctx, u, newCommand(opRestart, watch, why)); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
-	return nil
+	return first
 }
 
 // unchangedSources reports whether b holds only sources of once task n and

@@ -38,6 +38,10 @@ type State struct {
 	RunID string `json:"run_id"`
 	// BootID is proc.BootID() of the boot the recorded pids belong to.
 	BootID string `json:"boot_id"`
+	// Socket is where the supervisor's control socket is (see package
+	// control): in .procman, or elsewhere when the project's path is too
+	// long for a socket address. Empty when the supervisor has none.
+	Socket string `json:"socket,omitempty"`
 	// LastUpdated is when the file was last written; Store sets it.
 	LastUpdated time.Time `json:"last_updated"`
 	// EventCounter counts the file changes procman has acted on: distinct

@@ -1,0 +1,160 @@
+package runner
+
+import (
+	"context"
+	"errors"
+
+	"github.com/procman/procman/tasks"
+)
+
+// The operations that procman's control channel drives. Each returns when
+// it is done: the services it started are ready (or failed to get there),
+// the ones it stopped are stopped. They wait for the run to be planned.
+
+// queuedRestart is a restart of a task waiting its turn: the requests for
+// the same task that come meanwhile join it.
+type queuedRestart struct {
+	done chan struct{} // closed when it has run
+	err  error         // how it went; read after done
+}
+
+// Restart does for each named task what a change to its files does (see
+// chain): a service is restarted, a once or plain task runs again and the
+// services that depend on it restart. A replica's name (web.2) restarts
+// that replica alone. A stopped service starts. Restarts run one at a
+// time, with the watch triggers; a restart of a task asked for while
+// another one of it waits for its turn joins that one.
+func (r *Runner) Restart(ctx context.Context, names []string, reason string) error {
+	if err := r.awaitPlan(ctx); err != nil {
+		return err
+	}
+	if _, err := r.resolve(names); err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		var err error
+		if n, ok := r.nodes[name]; ok {
+			err = r.restartTask(ctx, n, reason)
+		} else {
+			us, _ := r.lookup(name)
+			err = r.send(ctx, us[0], newCommand(opRestart, false, reason))
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// restartTask runs chain for n in its turn, or joins the restart of n that
+// waits for its turn already.
+func (r *Runner) restartTask(ctx context.Context, n *node, reason string) error {
+	r.queueMu.Lock()
+	if q := r.queued[n]; q != nil {
+		r.queueMu.Unlock()
+		select {
+		case <-q.done:
+			return q.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	q := &queuedRestart{done: make(chan struct{})}
+	r.queued[n] = q
+	r.queueMu.Unlock()
+	defer close(q.done)
+	r.triggerMu.Lock()
+	defer r.triggerMu.Unlock()
+	r.queueMu.Lock()
+	delete(r.queued, n) // from now on a request needs a restart of its own
+	r.queueMu.Unlock()
+	if r.isStopping() {
+		q.err = errStopping
+		return q.err
+	}
+	if n.t.Kind != tasks.Service && !closed(n.finished) {
+		q.err = errors.New(n.t.Name + " has not run yet")
+		return q.err
+	}
+	q.err = r.chain(ctx, n, reason, false)
+	return q.err
+}
+
+// Stop stops the named services (a task's name: every replica) and keeps
+// them stopped, through restart policies and watch triggers, until Start
+// or Restart. What depends on them keeps running.
+func (r *Runner) Stop(ctx context.Context, names []string, reason string) error {
+	units, err := r.services(ctx, names, "stopped")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range units {
+		errs = append(errs, r.send(ctx, u, newCommand(opStop, false, reason)))
+	}
+	return errors.Join(errs...)
+}
+
+// Start starts the named services that are not running (stopped, or left
+// down by their restart policy), each after the services it depends on
+// are started and ready; it returns when they are ready.
+func (r *Runner) Start(ctx context.Context, names []string, reason string) error {
+	units, err := r.services(ctx, names, "started")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range units {
+		if err := r.startDeps(ctx, u.node, reason); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, r.send(ctx, u, newCommand(opStart, false, reason)))
+	}
+	return errors.Join(errs...)
+}
+
+// startDeps starts the services n depends on, directly or not, that are
+// not running, and waits until they are ready.
+func (r *Runner) startDeps(ctx context.Context, n *node, reason string) error {
+	for _, d := range n.deps {
+		if err := r.startDeps(ctx, d, reason); err != nil {
+			return err
+		}
+		if d.t.Kind != tasks.Service {
+			continue
+		}
+		for _, u := range d.unitList() {
+			if err := r.send(ctx, u, newCommand(opStart, false, reason)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// services resolves names to service units, for an operation (verb: "stopped").
+func (r *Runner) services(ctx context.Context, names []string, verb string) ([]*unit, error) {
+	if err := r.awaitPlan(ctx); err != nil {
+		return nil, err
+	}
+	units, err := r.resolve(names)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range units {
+		if t := u.node.t; t.Kind != tasks.Service {
+			return nil, &NotServiceError{Name: t.Name, Kind: t.Kind, Op: verb}
+		}
+	}
+	return units, nil
+}
+
+// awaitPlan waits until the run is planned.
+func (r *Runner) awaitPlan(ctx context.Context) error {
+	select {
+	case <-r.planned:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
