@@ -1,0 +1,116 @@
+package control
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/procman/procman/runner/state"
+)
+
+// ErrNoSupervisor is what a client gets when no procman supervises the
+// project: none holds its lock (a socket file left behind by a killed one
+// is never connected to).
+var ErrNoSupervisor = errors.New("no procman is supervising this project")
+
+// dialWait bounds how long Dial waits for the socket of a supervisor that
+// holds its lock but is still starting (or is stopping).
+const dialWait = 2 * time.Second
+
+// Client is a connection to a supervisor.
+type Client struct {
+	PID int // the supervisor's pid, from its lock file
+
+	c   net.Conn
+	r   *bufio.Reader
+	enc *json.Encoder
+	id  int
+}
+
+// Dial connects to the supervisor of the project whose .procman folder is
+// stateDir. It returns ErrNoSupervisor when no live procman holds the
+// project's supervisor lock, or when the socket of one that holds it does
+// not answer within dialWait.
+func Dial(stateDir string) (*Client, error) {
+	if _, err := os.Stat(stateDir); err != nil {
+		return nil, ErrNoSupervisor
+	}
+	store, err := state.Open(filepath.Dir(stateDir))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	pid, active := store.Supervisor()
+	if !active {
+		return nil, ErrNoSupervisor
+	}
+	path := ""
+	if st, err := store.Read(); err == nil && st.PID == pid {
+		path = st.Socket
+	}
+	if path == "" {
+		if path, err = SocketPath(stateDir); err != nil {
+			return nil, err
+		}
+	}
+	deadline := time.Now().Add(dialWait)
+	for {
+		c, err := net.Dial("unix", path)
+		if err == nil {
+			return &Client{PID: pid, c: c, r: bufio.NewReaderSize(c, 64<<10), enc: json.NewEncoder(c)}, nil
+		}
+		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("connect to procman pid %d: %w", pid, err)
+		}
+		if _, active := store.Supervisor(); !active || time.Now().After(deadline) {
+			return nil, ErrNoSupervisor
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Close ends the connection.
+func (c *Client) Close() error { return c.c.Close() }
+
+// Do sends req and returns its last reply, after handing every reply
+// before it (the lines of logs) to each, unless each is nil. A reply with
+// OK false comes back as its *Error.
+func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
+	c.id++
+	req.V, req.ID = Version, c.id
+	if err := c.enc.Encode(req); err != nil {
+		return Reply{}, c.lost(err)
+	}
+	for {
+		line, err := c.r.ReadBytes('\n')
+		if err != nil {
+			return Reply{}, c.lost(err)
+		}
+		var rep Reply
+		if err := json.Unmarshal(line, &rep); err != nil {
+			return Reply{}, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
+		}
+		if rep.OK != nil {
+			if !*rep.OK && rep.Error != nil {
+				return rep, rep.Error
+			}
+			return rep, nil
+		}
+		if each != nil {
+			if err := each(rep); err != nil {
+				return rep, err
+			}
+		}
+	}
+}
+
+// lost says that the supervisor went away mid-request.
+func (c *Client) lost(err error) error {
+	return fmt.Errorf("procman pid %d went away: %w", c.PID, err)
+}

@@ -1,0 +1,375 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/procman/procman/runner"
+	"github.com/procman/procman/runner/logs"
+)
+
+// Supervisor is what the server drives: the runner of `procman up` or
+// `procman watch` implements it.
+type Supervisor interface {
+	// Snapshot returns every task of the run, and every replica, in plan
+	// order.
+	Snapshot() []runner.TaskInfo
+	// Restart, Stop and Start do what procman restart, stop and start say,
+	// for reason, and return when it is done.
+	Restart(ctx context.Context, names []string, reason string) error
+	Stop(ctx context.Context, names []string, reason string) error
+	Start(ctx context.Context, names []string, reason string) error
+}
+
+// Limits of a connection: a request line longer than maxLine is refused;
+// a client that does not take a reply within writeTimeout is dropped.
+const (
+	maxLine      = 1 << 20
+	writeTimeout = 5 * time.Second
+)
+
+// failLines is how many of a failed task's last lines an error carries.
+const failLines = 20
+
+// Server serves the control protocol on a Unix socket.
+type Server struct {
+	Sup  Supervisor
+	Book *logs.Book // the tasks' output, for logs
+	// Down stops the supervisor as Ctrl-C would, and returns once every
+	// task has stopped.
+	Down func(ctx context.Context) error
+	Logf func(format string, args ...any) // refused connections, errors
+	PID  int                              // the supervisor's pid, for ps
+
+	ln     *net.UnixListener
+	path   string
+	ctx    context.Context // cancelled by Close: every connection ends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	downs  int // down requests taken
+}
+
+// Listen removes what is left at path (a socket of a supervisor that was
+// killed: call it holding the supervisor lock) and listens there, the
+// socket's mode 0600.
+func Listen(path string) (*Server, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{ln: ln, path: path, ctx: ctx, cancel: cancel, PID: os.Getpid(), Logf: func(string, ...any) {}}, nil
+}
+
+// Path returns where the server listens.
+func (s *Server) Path() string { return s.path }
+
+// Serve accepts connections until Close. Each is served on its own
+// goroutine: a client that misbehaves harms only its own connection.
+func (s *Server) Serve() {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.Logf("control: %v", err)
+			}
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serve(c)
+		}()
+	}
+}
+
+// Close stops listening (the socket file goes), ends every connection and
+// waits for them.
+func (s *Server) Close() error {
+	s.cancel()
+	err := s.ln.Close()
+	s.wg.Wait()
+	return err
+}
+
+// conn is one client's connection.
+type conn struct {
+	s   *Server
+	c   *net.UnixConn
+	mu  sync.Mutex // one reply at a time
+	enc *json.Encoder
+}
+
+// serve checks who connected, then answers its requests, one at a time,
+// until it goes, errs or the server closes.
+func (s *Server) serve(c *net.UnixConn) {
+	defer c.Close()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
+	defer stop()
+	cn := &conn{s: s, c: c, enc: json.NewEncoder(c)}
+	if uid, err := peerUID(c); err != nil || (uid != os.Getuid() && uid != 0) {
+		who := fmt.Sprintf("uid %d", uid)
+		if err != nil {
+			who = err.Error()
+		}
+		s.Logf("control: refused a connection from %s: only uid %d and root may control this procman", who, os.Getuid())
+		cn.fail(0, &Error{Code: CodeDenied, Message: fmt.Sprintf("only uid %d and root may control this procman", os.Getuid())})
+		return
+	}
+	reqs := make(chan Request)
+	go cn.read(ctx, cancel, reqs)
+	for req := range reqs {
+		if !cn.handle(ctx, req) {
+			return
+		}
+	}
+}
+
+// read decodes requests onto reqs until the client goes or sends
+// something that is not a request (answered, then the connection ends).
+// When the client goes, ctx is cancelled: what it asked for goes on, but
+// nothing waits for it any more.
+func (cn *conn) read(ctx context.Context, cancel context.CancelFunc, reqs chan<- Request) {
+	defer close(reqs)
+	defer cancel()
+	r := bufio.NewReaderSize(cn.c, 64<<10)
+	for {
+		line, err := readLine(r)
+		if err != nil {
+			if errors.Is(err, errLineTooLong) {
+				cn.fail(0, &Error{Code: CodeBadRequest, Message: "a request line is longer than 1 MiB"})
+			}
+			return
+		}
+		var req Request
+		if err := json.Unmarshal(line, &req); err != nil {
+			cn.fail(0, &Error{Code: CodeBadRequest, Message: "not a request: " + err.Error()})
+			return
+		}
+		select {
+		case reqs <- req:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line, without its newline.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > maxLine {
+			return nil, errLineTooLong
+		}
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return nil, err
+		}
+	}
+}
+
+// handle answers one request; false ends the connection.
+func (cn *conn) handle(ctx context.Context, req Request) bool {
+	if req.V != Version {
+		cn.fail(req.ID, &Error{Code: CodeVersion, Message: fmt.Sprintf("protocol version %d is not spoken here: this procman speaks version %d", req.V, Version)})
+		return false
+	}
+	var err error
+	switch req.Op {
+	case OpPS:
+		return cn.send(Reply{ID: req.ID, OK: yes(), PS: cn.s.ps()})
+	case OpRestart:
+		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Restart(ctx, req.Tasks, "procman restart") })
+	case OpStart:
+		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Start(ctx, req.Tasks, "procman start") })
+	case OpStop:
+		err = cn.s.Sup.Stop(ctx, req.Tasks, "procman stop")
+	case OpLogs:
+		return cn.logs(ctx, req)
+	case OpDown:
+		err = cn.s.down(ctx)
+	default:
+		cn.fail(req.ID, &Error{Code: CodeUnknownOp, Message: fmt.Sprintf("unknown op %q: ps, restart, stop, start, logs or down", req.Op)})
+		return true
+	}
+	if err != nil {
+		return cn.fail(req.ID, cn.s.explain(err))
+	}
+	return cn.send(Reply{ID: req.ID, OK: yes()})
+}
+
+// wait runs op, waiting for it unless the request says no_wait: then op
+// goes on in the background, and only an error known at once (an unknown
+// task) is the client's.
+func (cn *conn) wait(ctx context.Context, req Request, op func(context.Context) error) error {
+	if !req.NoWait {
+		return op(ctx)
+	}
+	done := make(chan error, 1)
+	go func() { done <- op(cn.s.ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(50 * time.Millisecond): // long enough for a bad name to be told
+		return nil
+	}
+}
+
+// down stops the supervisor; a second down while the first goes on is
+// told the supervisor is stopping.
+func (s *Server) down(ctx context.Context) error {
+	s.mu.Lock()
+	s.downs++
+	first := s.downs == 1
+	s.mu.Unlock()
+	if !first || s.Down == nil {
+		return runner.ErrStopping
+	}
+	return s.Down(ctx)
+}
+
+// explain turns an operation's error into the protocol's.
+func (s *Server) explain(err error) *Error {
+	var (
+		unknown *runner.UnknownTaskError
+		notSvc  *runner.NotServiceError
+		exit    *runner.ExitError
+		failed  *runner.TaskError
+	)
+	e := &Error{Code: CodeFailed, Message: err.Error()}
+	switch {
+	case errors.As(err, &unknown):
+		e.Code, e.Task = CodeUnknownTask, unknown.Name
+	case errors.As(err, &notSvc):
+		e.Code, e.Task = CodeNotService, notSvc.Name
+	case errors.Is(err, runner.ErrStopping):
+		e.Code = CodeStopping
+	case errors.As(err, &exit):
+		e.Task = exit.Task
+	case errors.As(err, &failed):
+		e.Task = failed.Task
+	}
+	if e.Code == CodeFailed && e.Task != "" && s.Book != nil {
+		for _, l := range s.Book.Tail([]string{e.Task}, failLines) {
+			e.Lines = append(e.Lines, string(l.Text))
+		}
+	}
+	return e
+}
+
+// ps is the supervisor's tasks as the protocol has them.
+func (s *Server) ps() *PS {
+	infos := s.Sup.Snapshot()
+	out := &PS{PID: s.PID, Tasks: make([]Task, 0, len(infos))}
+	for _, ti := range infos {
+		t := Task{
+			Name: ti.Name, Task: ti.Task, Kind: ti.Kind.String(), Status: string(ti.Status),
+			Restarts: ti.Restarts, LastExit: ti.LastExit, RSS: ti.RSS, Reason: ti.Reason, Since: ti.Since,
+		}
+		if ti.PID != 0 {
+			pid, started := ti.PID, ti.Started
+			t.PID, t.Started = &pid, &started
+		}
+		if ti.CPU != nil {
+			cpu := float64(int(*ti.CPU*10+0.5)) / 10
+			t.CPU = &cpu
+		}
+		out.Tasks = append(out.Tasks, t)
+	}
+	return out
+}
+
+// logs answers a logs request: the last lines, then, with follow, every
+// new one until the client goes or the supervisor stops.
+func (cn *conn) logs(ctx context.Context, req Request) bool {
+	if cn.s.Book == nil {
+		return cn.send(Reply{ID: req.ID, OK: yes()})
+	}
+	var f *logs.Follower
+	if req.Follow {
+		f = cn.s.Book.Follow(req.Tasks) // before the tail: no line falls between
+		defer f.Stop()
+	}
+	last := uint64(0)
+	for _, l := range cn.s.Book.Tail(req.Tasks, req.Lines) {
+		if !cn.send(Reply{ID: req.ID, Line: line(l)}) {
+			return false
+		}
+		last = l.Seq
+	}
+	if f == nil {
+		return cn.send(Reply{ID: req.ID, OK: yes()})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case lines, ok := <-f.C():
+			if !ok {
+				return cn.send(Reply{ID: req.ID, OK: yes()})
+			}
+			if n := f.TakeSkipped(); n > 0 && !cn.send(Reply{ID: req.ID, Skipped: n}) {
+				return false
+			}
+			for _, l := range lines {
+				if l.Seq <= last {
+					continue // in the tail already
+				}
+				if !cn.send(Reply{ID: req.ID, Line: line(l)}) {
+					return false
+				}
+			}
+		}
+	}
+}
+
+// line is a logs.Line as the protocol has it.
+func line(l logs.Line) *Line {
+	stream := "stdout"
+	if l.Stderr {
+		stream = "stderr"
+	}
+	return &Line{Seq: l.Seq, Task: l.Task, Time: l.Time, Stream: stream, Text: string(l.Text)}
+}
+
+// send writes one reply; false when the client is gone or does not read.
+func (cn *conn) send(r Reply) bool {
+	r.V = Version
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	cn.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return cn.enc.Encode(r) == nil
+}
+
+// fail answers request id with e.
+func (cn *conn) fail(id int, e *Error) bool {
+	no := false
+	return cn.send(Reply{ID: id, OK: &no, Error: e})
+}
+
+func yes() *bool { ok := true; return &ok }
