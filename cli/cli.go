@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -26,6 +28,14 @@ type CLI struct {
 	Graph  GraphCmd  `cmd:"" help:"Print the dependency graph, as text or Graphviz DOT."`
 	Check  CheckCmd  `cmd:"" help:"Validate the config; print every problem and exit 2."`
 	Status StatusCmd `cmd:"" help:"Show the persisted state: tasks, last runs, restarts, whether a procman is active, recent errors."`
+
+	Ps      PsCmd      `cmd:"" help:"Show the running supervisor's tasks, live: status, pid, uptime, restarts, CPU, memory."`
+	Restart RestartCmd `cmd:"" help:"Restart tasks as a change to their files would; wait until they are ready again."`
+	Stop    StopCmd    `cmd:"" help:"Stop services and keep them stopped until procman start."`
+	Start   StartCmd   `cmd:"" help:"Start stopped services (their deps first); wait until they are ready."`
+	Logs    LogsCmd    `cmd:"" help:"Print the tasks' last lines (-n), then follow them (-f)."`
+	Attach  AttachCmd  `cmd:"" help:"Follow every task's output; Ctrl-C leaves the services running."`
+	Down    DownCmd    `cmd:"" help:"Stop the running supervisor as Ctrl-C would; wait until every task stopped."`
 
 	Export     ExportCmd     `cmd:"" help:"Export the tasks to another supervisor: systemd units."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
@@ -59,7 +69,7 @@ func Main(args []string) int {
 				panic(v)
 			}
 		}()
-		kctx, err := parser.Parse(args)
+		kctx, err := parser.Parse(logsFollow(args))
 		if err != nil {
 			parser.Errorf("%s", err)
 			code = 2
@@ -71,6 +81,35 @@ func Main(args []string) int {
 		})
 	}()
 	return code
+}
+
+// valueFlags are the global flags that take the next word as their value.
+var valueFlags = map[string]bool{"-f": true, "--file": true, "-C": true, "--dir": true, "--log-level": true, "--color": true, "--port": true}
+
+// logsFollow returns args with each -f after the logs command made
+// --follow: procman logs -f follows, as docker compose logs -f and tail -f
+// do, where -f elsewhere is the global --file. A -f before the command is
+// still --file.
+func logsFollow(args []string) []string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case valueFlags[a]:
+			i++
+		case strings.HasPrefix(a, "-"):
+		case a == "logs":
+			out := slices.Clone(args)
+			for j := i + 1; j < len(out) && out[j] != "--"; j++ {
+				if out[j] == "-f" {
+					out[j] = "--follow"
+				}
+			}
+			return out
+		default:
+			return args
+		}
+	}
+	return args
 }
 
 // newParser returns procman's kong parser, filling cli.
@@ -107,7 +146,7 @@ func quickRun(args []string, getenv func(string) string) (*CLI, bool) {
 			return nil, false
 		}
 	}
-	return &CLI{Globals: Globals{Color: "auto"}, Run: RunCmd{Task: args[1]}}, true
+	return &CLI{Globals: Globals{Color: "auto"}, Run: RunCmd{Task: args[1]}, Logs: LogsCmd{Lines: 100}}, true
 }
 
 // flagEnv lists the environment variables that set flags of `run` (the

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/alecthomas/kong"
 	"github.com/mattn/go-isatty"
 
+	"github.com/procman/procman/control"
 	"github.com/procman/procman/runner"
+	"github.com/procman/procman/runner/state"
 	"github.com/procman/procman/tasks"
 )
 
@@ -29,9 +32,16 @@ type Globals struct {
 
 // project is a loaded config with the output set up to its levels.
 type project struct {
-	cfg *tasks.Config
-	out *runner.Output
+	cfg      *tasks.Config
+	out      *runner.Output
+	detached *detached // set in the background process of procman up -d
 }
+
+// stateDir is the project's .procman folder.
+func (p *project) stateDir() string { return filepath.Join(p.cfg.Dir, state.Dir) }
+
+// warnf logs a warning.
+func (p *project) warnf(format string, args ...any) { p.out.Logf(runner.Warn, format, args...) }
 
 // load finds and loads the config, and sets up procman's output.
 func (g *Globals) load() (*project, error) {
@@ -67,6 +77,16 @@ func (g *Globals) load() (*project, error) {
 	})
 	out.SetNames(cfg.Names)
 	return &project{cfg: cfg, out: out}, nil
+}
+
+// backgroundOutput is the Output of procman up -d's background process:
+// task lines go to their log files only, procman's own messages to its
+// stderr (procman.log), time-stamped.
+func (g *Globals) backgroundOutput(cfg *tasks.Config) *runner.Output {
+	level, _ := g.level(cfg) // checked by load
+	out := runner.NewOutput(io.Discard, io.Discard, runner.OutputOptions{Timestamps: true, Level: level, Messages: os.Stderr})
+	out.SetNames(cfg.Names)
+	return out
 }
 
 // level picks procman's log level: flag or env, then --debug, then the
@@ -119,6 +139,8 @@ func errorCode(err error) int {
 		list tasks.ErrorList
 		one  *tasks.Error
 		ue   *usageError
+		ce   *control.Error
+		xe   exitError
 	)
 	switch {
 	case errors.As(err, &ee):
@@ -132,6 +154,13 @@ func errorCode(err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(os.Stderr, "procman | %v\n", err)
 		return 2
+	case errors.Is(err, control.ErrNoSupervisor):
+		fmt.Fprintf(os.Stderr, "procman | %v\n", err)
+		return 3
+	case errors.As(err, &ce):
+		return controlCode(ce)
+	case errors.As(err, &xe):
+		return int(xe)
 	case errors.Is(err, context.Canceled):
 		return 130
 	case errors.Is(err, runner.ErrServiceFailed), errors.Is(err, runner.ErrNotStarted):

@@ -83,3 +83,19 @@ func TestFlagEnvIsComplete(t *testing.T) {
 		t.Errorf("env tags of run's flags: %v; flagEnv: %v", tagged, want)
 	}
 }
+
+func TestLogsFollow(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"logs -f web", "logs --follow web"},
+		{"-f p.yaml logs -f -n 5", "-f p.yaml logs --follow -n 5"},
+		{"--color never logs web -f", "--color never logs web --follow"},
+		{"-f logs.yaml up", "-f logs.yaml up"},
+		{"run logs -f", "run logs -f"},
+		{"logs -- -f", "logs -- -f"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(logsFollow(strings.Fields(tt.in)), " "); got != tt.want {
+			t.Errorf("logsFollow(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

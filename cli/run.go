@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/procman/procman/runner/logs"
 
 	"github.com/procman/procman/runner"
 )
@@ -34,7 +37,9 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 
 // execute runs targets with o: it checks them, pads the output to their
 // plan, opens the session (a supervisor's with o.Supervise: lock, crash
-// recovery, guard) and runs them until they end.
+// recovery, guard, control socket), keeps the tasks' output in the log
+// book, and runs them until they end. A supervisor stopped by procman down
+// returns nil.
 func (p *project) execute(ctx context.Context, sig *signals, targets []string, o runner.Options) error {
 	sig.arm()
 	order, err := p.cfg.Plan(targets...)
@@ -43,13 +48,38 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	}
 	p.out.Pad(order)
 	o.Out, o.Kill, o.RunID = p.out, sig.kill, newRunID()
-	o.Progress = isatty.IsTerminal(os.Stderr.Fd())
+	o.Progress = p.detached == nil && isatty.IsTerminal(os.Stderr.Fd())
 	s, err := p.open(o.Supervise, o.RunID)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	return runner.New(p.cfg, s.options(o)).Run(ctx, targets)
+	book, err := logs.Open(p.stateDir(), nil, p.warnf)
+	if err != nil {
+		p.out.Logf(runner.Warn, "%v: the tasks' output is not kept", err)
+	} else {
+		p.out.Keep(book)
+		defer book.Close()
+	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if p.detached != nil {
+		o.FailFast, o.OnReady = true, p.detached.ready
+	}
+	r := runner.New(p.cfg, s.options(o))
+	if o.Supervise {
+		if srv := p.serve(s, r, book, stop); srv != nil {
+			defer srv.Close()
+		}
+	}
+	err = r.Run(ctx, targets)
+	if p.detached != nil {
+		p.detached.ended(err)
+	}
+	if errors.Is(context.Cause(ctx), errDown) {
+		return nil
+	}
+	return err
 }
 
 // dryRun prints what running targets would do, in order, and runs nothing.

@@ -13,6 +13,7 @@ type UpCmd struct {
 	Force   bool     `help:"Run once tasks even when they are up to date."`
 	DryRun  bool     `help:"Print the plan and run nothing."`
 	NoWatch bool     `help:"Do not watch files, even where tasks have a watch block."`
+	Detach  bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps), or failed to start."`
 }
 
 // Run starts the services and supervises them until Ctrl-C.
@@ -30,6 +31,12 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	}
 	if c.DryRun {
 		return p.dryRun(targets...)
+	}
+	if c.Detach {
+		return c.background(g, p)
+	}
+	if p.detached = detachedChild(); p.detached != nil {
+		p.out = g.backgroundOutput(p.cfg)
 	}
 	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch})
 }

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+
+	"github.com/procman/procman/control"
+	"github.com/procman/procman/runner"
+	"github.com/procman/procman/runner/logs"
+	"github.com/procman/procman/tasks"
+)
+
+// LogsCmd is `procman logs [-f] [-n N] [TASK...]`.
+type LogsCmd struct {
+	Tasks  []string `arg:"" optional:"" help:"Tasks (or replicas) whose output to show (default: every task)."`
+	Follow bool     `help:"Then follow new lines, until Ctrl-C (-f after logs)."`
+	Lines  int      `short:"n" default:"100" help:"How many of the last lines to show first."`
+}
+
+// Run prints the last lines the tasks printed, in the order they printed
+// them, shaped as up prints them; from the running supervisor, or, when
+// none runs, from the log files the last one left.
+func (c *LogsCmd) Run(ctx context.Context, g *Globals) error {
+	return showLogs(ctx, g, c.Tasks, c.Lines, c.Follow, true)
+}
+
+// AttachCmd is `procman attach`.
+type AttachCmd struct{}
+
+// Run follows every task's output from now on; Ctrl-C leaves the services
+// running.
+func (c *AttachCmd) Run(ctx context.Context, g *Globals) error {
+	return showLogs(ctx, g, nil, 0, true, false)
+}
+
+// showLogs prints n lines of the tasks and, with follow, the new ones. With
+// files, the log files stand in when no supervisor runs.
+func showLogs(ctx context.Context, g *Globals, names []string, n int, follow, files bool) error {
+	cfg := g.quietLoad()
+	cl, stateDir, err := g.dial()
+	if errors.Is(err, control.ErrNoSupervisor) && files {
+		lines, err := logs.ReadFiles(stateDir, names, n)
+		if err != nil {
+			return err
+		}
+		out := g.logOutput(cfg, lineNames(lines))
+		for _, l := range lines {
+			out.Line(l.Task, l.Time, l.Text)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	stop := context.AfterFunc(ctx, func() { cl.Close() })
+	defer stop()
+	ps, err := cl.Do(control.Request{Op: control.OpPS}, nil)
+	if err != nil {
+		return err
+	}
+	var shown []string
+	for _, t := range ps.PS.Tasks {
+		if len(names) == 0 || slices.Contains(names, t.Name) || slices.Contains(names, t.Task) {
+			shown = append(shown, t.Name)
+		}
+	}
+	out := g.logOutput(cfg, shown)
+	_, err = cl.Do(control.Request{Op: control.OpLogs, Tasks: names, Lines: n, Follow: follow}, func(r control.Reply) error {
+		switch {
+		case r.Line != nil:
+			out.Line(r.Line.Task, r.Line.Time, []byte(r.Line.Text))
+		case r.Skipped > 0:
+			out.Logf(runner.Warn, "logs: %d lines skipped", r.Skipped)
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil // Ctrl-C: the exit code says so
+	}
+	return err
+}
+
+// quietLoad loads the config for the task colours, if it loads: logs and
+// attach work with a broken one too.
+func (g *Globals) quietLoad() *tasks.Config {
+	dir, err := g.projectDir()
+	if err != nil {
+		return nil
+	}
+	g.Dir = "" // projectDir went there already
+	path := g.File
+	if path == "" {
+		if path, err = tasks.Find(dir); err != nil {
+			return nil
+		}
+	}
+	cfg, err := tasks.Load(path, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port})
+	if err != nil {
+		return nil
+	}
+	return cfg
+}
+
+// logOutput is an Output for lines of the named tasks, coloured as up
+// colours them when cfg is known, padded to the longest name.
+func (g *Globals) logOutput(cfg *tasks.Config, names []string) *runner.Output {
+	out := runner.NewOutput(os.Stdout, os.Stderr, runner.OutputOptions{
+		Color: g.useColor(), NoPrefix: g.NoPrefix, Timestamps: g.Timestamps, Level: runner.Info,
+	})
+	all := names
+	if cfg != nil {
+		all = append(slices.Clone(cfg.Names), names...)
+	}
+	out.SetNames(all)
+	out.Pad(names)
+	return out
+}
+
+// lineNames returns the tasks of lines, each once.
+func lineNames(lines []logs.Line) []string {
+	var names []string
+	for _, l := range lines {
+		if !slices.Contains(names, l.Task) {
+			names = append(names, l.Task)
+		}
+	}
+	return names
+}
