@@ -87,6 +87,7 @@ func TestScripts(t *testing.T) {
 			"gone":      cmdGone,
 			"linecheck": cmdLinecheck,
 			"childpid":  cmdChildpid,
+			"alive":     cmdAlive,
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
@@ -246,6 +247,33 @@ func cmdChildpid(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no child of %d with %q", parent, args[1])
+}
+
+// alive N PIDFILE waits up to 5 s until exactly N of the pids in PIDFILE
+// are alive (zombies are not): a service started just now may not have
+// written its pid yet.
+func cmdAlive(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: alive N PIDFILE")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var live []int
+		for _, pid := range readPids(ts, args[1]) {
+			if alive(pid) {
+				live = append(live, pid)
+			}
+		}
+		if len(live) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%d alive (%v), want %d", len(live), live, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // readPids reads whitespace-separated pids from a file.

@@ -47,6 +47,9 @@ type Server struct {
 	Down func(ctx context.Context) error
 	Logf func(format string, args ...any) // refused connections, errors
 	PID  int                              // the supervisor's pid, for ps
+	// WriteTimeout is how long a reply may wait for a client that does not
+	// read before the connection is dropped (0: 5 s).
+	WriteTimeout time.Duration
 
 	ln     *net.UnixListener
 	path   string
@@ -362,7 +365,11 @@ func (cn *conn) send(r Reply) bool {
 	r.V = Version
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
-	cn.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	d := cn.s.WriteTimeout
+	if d <= 0 {
+		d = writeTimeout
+	}
+	cn.c.SetWriteDeadline(time.Now().Add(d))
 	return cn.enc.Encode(r) == nil
 }
 

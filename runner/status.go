@@ -46,6 +46,11 @@ type TaskInfo struct {
 // Snapshot returns every task of the run and every replica, in plan order,
 // with the CPU and memory of each running process group.
 func (r *Runner) Snapshot() []TaskInfo {
+	select {
+	case <-r.planned:
+	default:
+		return nil // not planned yet: nothing runs
+	}
 	now := r.clock.Now()
 	usage := proc.GroupsUsage()
 	var out []TaskInfo

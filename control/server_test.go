@@ -1,0 +1,362 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/procman/procman/runner"
+	"github.com/procman/procman/runner/logs"
+	"github.com/procman/procman/tasks"
+)
+
+// TestMain lets the test binary be a client of another uid: with
+// PROCMAN_TEST_DIAL set, it connects there, sends a ps request and prints
+// the reply.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("PROCMAN_TEST_DIAL"); path != "" {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			fmt.Println("dial:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintln(c, `{"v": 1, "op": "ps"}`)
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		fmt.Print(line)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeSup is a Supervisor that records what it is asked.
+type fakeSup struct {
+	mu    sync.Mutex
+	asked []string
+	err   error // what Restart, Stop and Start return
+}
+
+func (f *fakeSup) Snapshot() []runner.TaskInfo {
+	code := 0
+	return []runner.TaskInfo{
+		{Name: "setup", Task: "setup", Kind: tasks.Once, Status: runner.Exited, LastExit: &code},
+		{Name: "web", Task: "web", Kind: tasks.Service, Status: runner.Ready, PID: 42, Started: time.Unix(1e9, 0), Restarts: 2},
+	}
+}
+
+func (f *fakeSup) do(op string, names []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, op+" "+strings.Join(names, ","))
+	return f.err
+}
+
+func (f *fakeSup) Restart(_ context.Context, names []string, _ string) error {
+	return f.do("restart", names)
+}
+func (f *fakeSup) Stop(_ context.Context, names []string, _ string) error {
+	return f.do("stop", names)
+}
+func (f *fakeSup) Start(_ context.Context, names []string, _ string) error {
+	return f.do("start", names)
+}
+
+// serve starts a server on a socket in a short temporary folder (a test's
+// own folder can be too deep for a socket address).
+func serve(t *testing.T, sup Supervisor, book *logs.Book, set ...func(*Server)) (*Server, string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "s")
+	s, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Sup, s.Book, s.Logf = sup, book, t.Logf
+	for _, f := range set {
+		f(s)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// raw connects and returns a line writer and reader.
+func raw(t *testing.T, path string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+// reply reads one reply.
+func reply(t *testing.T, r *bufio.Reader) Reply {
+	t.Helper()
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("read reply: %v", err)
+	}
+	var rep Reply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		t.Fatalf("reply %q: %v", line, err)
+	}
+	return rep
+}
+
+func TestServer_PS(t *testing.T) {
+	_, path := serve(t, &fakeSup{}, nil)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "id": 7, "op": "ps"}`)
+	rep := reply(t, r)
+	if rep.ID != 7 || rep.OK == nil || !*rep.OK || rep.PS == nil || rep.PS.PID != os.Getpid() {
+		t.Fatalf("reply %+v", rep)
+	}
+	got, _ := json.Marshal(rep.PS.Tasks[1])
+	want := `{"name":"web","kind":"service","status":"ready","pid":42,"started":"2001-09-09T01:46:40Z","restarts":2,"last_exit":null,"cpu":null,"rss":null,"task":"web","since":"0001-01-01T00:00:00Z"}`
+	if string(got) != want {
+		t.Errorf("web =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestServer_BadInputHarmsOnlyItsConnection(t *testing.T) {
+	_, path := serve(t, &fakeSup{}, nil)
+	tests := []struct {
+		name, send, code string
+		closes           bool
+	}{
+		{"garbage", "hello there", CodeBadRequest, true},
+		{"another version", `{"v": 2, "op": "ps"}`, CodeVersion, true},
+		{"no version", `{"op": "ps"}`, CodeVersion, true},
+		{"unknown op", `{"v": 1, "op": "reboot"}`, CodeUnknownOp, false},
+		{"a line too long", `{"v": 1, "op": "ps", "tasks": ["` + strings.Repeat("x", maxLine) + `"]}`, CodeBadRequest, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, r := raw(t, path)
+			fmt.Fprintln(c, tt.send)
+			rep := reply(t, r)
+			if rep.OK == nil || *rep.OK || rep.Error == nil || rep.Error.Code != tt.code {
+				t.Fatalf("reply %+v, want error %s", rep, tt.code)
+			}
+			fmt.Fprintln(c, `{"v": 1, "op": "ps"}`)
+			_, err := r.ReadBytes('\n')
+			if closed := err != nil; closed != tt.closes {
+				t.Errorf("connection closed: %v, want %v", closed, tt.closes)
+			}
+		})
+	}
+	// The server still serves everyone else.
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "ps"}`)
+	if rep := reply(t, r); rep.PS == nil {
+		t.Fatalf("after bad clients: %+v", rep)
+	}
+}
+
+func TestServer_ClientThatNeverReadsIsDropped(t *testing.T) {
+	dir := t.TempDir()
+	book, err := logs.Open(dir, nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	_, path := serve(t, &fakeSup{}, book, func(s *Server) { s.WriteTimeout = 100 * time.Millisecond })
+	c, _ := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "logs", "follow": true}`)
+	line := []byte(strings.Repeat("x", 1000) + "\n")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) { // until the socket's buffers are full and a write times out
+		book.Write("web", false, line)
+		c2, r2 := raw(t, path)
+		fmt.Fprintln(c2, `{"v": 1, "op": "ps"}`)
+		if rep := reply(t, r2); rep.PS == nil { // others are served meanwhile
+			t.Fatalf("ps: %+v", rep)
+		}
+		c2.Close()
+		if _, err := fmt.Fprintln(c, `{"v": 1, "op": "ps"}`); err != nil {
+			return // the server closed its end: EPIPE
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("a client that never reads was not dropped")
+}
+
+func TestServer_Operations(t *testing.T) {
+	sup := &fakeSup{}
+	_, path := serve(t, sup, nil)
+	c, r := raw(t, path)
+	for _, op := range []string{"restart", "stop", "start"} {
+		fmt.Fprintf(c, `{"v": 1, "op": %q, "tasks": ["web", "db"]}`+"\n", op)
+		if rep := reply(t, r); rep.OK == nil || !*rep.OK {
+			t.Fatalf("%s: %+v", op, rep)
+		}
+	}
+	if want := []string{"restart web,db", "stop web,db", "start web,db"}; !slices.Equal(sup.asked, want) {
+		t.Errorf("asked %q, want %q", sup.asked, want)
+	}
+}
+
+func TestServer_ExplainsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code string
+	}{
+		{"unknown task", &runner.UnknownTaskError{Name: "nope", Known: []string{"web"}}, CodeUnknownTask},
+		{"not a service", &runner.NotServiceError{Name: "setup", Kind: tasks.Once, Op: "stopped"}, CodeNotService},
+		{"stopping", runner.ErrStopping, CodeStopping},
+		{"failed", &runner.TaskError{Task: "web", Err: errors.New("web exited with code 1 before it was ready")}, CodeFailed},
+	}
+	dir := t.TempDir()
+	book, err := logs.Open(dir, nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	book.Write("web", true, []byte("Error: port 3000 in use\n"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, path := serve(t, &fakeSup{err: tt.err}, book)
+			c, r := raw(t, path)
+			fmt.Fprintln(c, `{"v": 1, "op": "restart", "tasks": ["web"]}`)
+			rep := reply(t, r)
+			if rep.Error == nil || rep.Error.Code != tt.code || rep.Error.Message != tt.err.Error() {
+				t.Fatalf("error %+v, want code %s", rep.Error, tt.code)
+			}
+			if tt.code == CodeFailed && !slices.Equal(rep.Error.Lines, []string{"Error: port 3000 in use"}) {
+				t.Errorf("lines %q, want the task's last line", rep.Error.Lines)
+			}
+		})
+	}
+}
+
+func TestServer_DownTwice(t *testing.T) {
+	downs := 0
+	_, path := serve(t, &fakeSup{}, nil, func(s *Server) { s.Down = func(context.Context) error { downs++; return nil } })
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "down"}`)
+	if rep := reply(t, r); rep.OK == nil || !*rep.OK {
+		t.Fatalf("first down: %+v", rep)
+	}
+	fmt.Fprintln(c, `{"v": 1, "op": "down"}`)
+	if rep := reply(t, r); rep.Error == nil || rep.Error.Code != CodeStopping {
+		t.Fatalf("second down: %+v, want code stopping", rep)
+	}
+	if downs != 1 {
+		t.Errorf("Down called %d times, want 1", downs)
+	}
+}
+
+func TestServer_LogsTailThenFollow(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	book.Write("web", false, []byte("one\ntwo\n"))
+	book.Write("db", true, []byte("three\n"))
+	_, path := serve(t, &fakeSup{}, book)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": 2, "follow": true}`)
+	var got []string
+	for range 2 {
+		l := reply(t, r).Line
+		got = append(got, l.Task+":"+l.Stream+":"+l.Text)
+	}
+	book.Write("web", false, []byte("four\n"))
+	l := reply(t, r).Line
+	got = append(got, l.Task+":"+l.Stream+":"+l.Text)
+	if want := []string{"web:stdout:two", "db:stderr:three", "web:stdout:four"}; !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+}
+
+func TestServer_RefusesAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to connect as another user")
+	}
+	var logged []string
+	var mu sync.Mutex
+	_, path := serve(t, &fakeSup{}, nil, func(s *Server) {
+		s.Logf = func(f string, a ...any) { mu.Lock(); logged = append(logged, fmt.Sprintf(f, a...)); mu.Unlock() }
+	})
+	// Let uid 65534 reach the socket, so that the peer check is what refuses.
+	for _, p := range []string{filepath.Dir(path), path} {
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exe := filepath.Join(filepath.Dir(path), "client") // where uid 65534 may run it
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PROCMAN_TEST_DIAL="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	var rep Reply
+	if err := json.Unmarshal(out, &rep); err != nil || rep.Error == nil || rep.Error.Code != CodeDenied {
+		t.Fatalf("client got %q, want a denied error", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logged) != 1 || !strings.Contains(logged[0], "refused a connection from uid 65534") {
+		t.Errorf("logged %q", logged)
+	}
+}
+
+func TestSocketPath(t *testing.T) {
+	short := t.TempDir()
+	if p, err := SocketPath(short); err != nil || p != filepath.Join(short, SocketName) {
+		t.Errorf("short: %q, %v", p, err)
+	}
+	run := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", run)
+	deep := filepath.Join(short, strings.Repeat("a-long-folder-name/", 8), "my project", ".procman")
+	p, err := SocketPath(deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(p) != filepath.Join(run, "procman") || len(p) > maxSocketPath || !strings.Contains(p, "my_project-") {
+		t.Errorf("deep: %q (%d bytes)", p, len(p))
+	}
+	if again, _ := SocketPath(deep); again != p {
+		t.Errorf("not the same path twice: %q, %q", p, again)
+	}
+	if other, _ := SocketPath(filepath.Join(filepath.Dir(filepath.Dir(deep)), "my project 2", ".procman")); other == p {
+		t.Errorf("two projects share %q", p)
+	}
+	if fi, err := os.Stat(filepath.Dir(p)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("socket folder: %v, %v", fi.Mode(), err)
+	}
+	if os.Getuid() == 0 {
+		os.Chown(filepath.Join(run, "procman"), 65534, 65534)
+		if _, err := SocketPath(deep); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+			t.Errorf("a folder of another user's: %v", err)
+		}
+	}
+}
