@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"fmt"
+	"github.com/procman/procman/runner/logs"
 	"io"
 	"strings"
 	"sync"
@@ -168,5 +169,48 @@ func BenchmarkOutputCopy(b *testing.B) {
 	b.SetBytes(int64(len(chunk)))
 	for b.Loop() {
 		o.Copy("web", false, strings.NewReader(chunk), nil)
+	}
+}
+
+// repeatReader yields chunk n times, a read each: one task's output
+// through one long Copy, as in a real run.
+type repeatReader struct {
+	chunk []byte
+	n     int
+}
+
+func (r *repeatReader) Read(b []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	r.n--
+	return copy(b, r.chunk), nil
+}
+
+// BenchmarkOutputCopyKept measures a long Copy of 64 KiB reads, its lines
+// prefixed for the terminal, with and without a log book keeping them (a
+// file and a tail), as every run keeps them.
+func BenchmarkOutputCopyKept(b *testing.B) {
+	for _, line := range []string{"2026-11-26T05:28:33Z INFO request handled path=/api/items status=200 dur=1.2ms\n", "1234567\n"} {
+		for _, keep := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dB-lines/kept=%v", len(line), keep), func(b *testing.B) {
+				chunk := []byte(strings.Repeat(line, 64*1024/len(line)))
+				o := NewOutput(io.Discard, io.Discard, OutputOptions{})
+				o.SetNames([]string{"web"})
+				if keep {
+					book, err := logs.Open(b.TempDir(), nil, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer book.Close()
+					o.Keep(book)
+				}
+				b.SetBytes(int64(len(chunk)))
+				b.ResetTimer()
+				start := time.Now()
+				o.Copy("web", false, &repeatReader{chunk: chunk, n: b.N}, nil)
+				b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*(len(chunk)/len(line))), "ns/line")
+			})
+		}
 	}
 }

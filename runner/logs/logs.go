@@ -44,12 +44,17 @@ type Book struct {
 	dir string           // .procman/logs
 	now func() time.Time // the clock of the lines
 
+	queue   chan queued   // to the writer goroutine
+	stopped chan struct{} // closed when the writer has returned
+	pool    sync.Pool     // of *[]byte: chunk copies on their way
+	closed  sync.Once
+
 	mu     sync.Mutex
 	seq    uint64               // lines written so far
+	stamp  []byte               // reused: the time of the chunk being filed
+	file   []byte               // reused: a chunk as its file gets it
 	tasks  map[string]*taskLog  // by task name
 	subs   map[*Follower]bool   // who follows
-	stamp  []byte               // reused: the time of the chunk being written
-	out    []byte               // reused: the chunk as its file gets it
 	errs   map[string]bool      // tasks whose file failed, reported once
 	report func(string, ...any) // where file errors go
 }
@@ -75,7 +80,11 @@ func Open(stateDir string, now func() time.Time, report func(format string, args
 	if report == nil {
 		report = func(string, ...any) {}
 	}
-	return &Book{dir: dir, now: now, tasks: map[string]*taskLog{}, subs: map[*Follower]bool{}, errs: map[string]bool{}, report: report}, nil
+	b := &Book{dir: dir, now: now, tasks: map[string]*taskLog{}, subs: map[*Follower]bool{}, errs: map[string]bool{}, report: report,
+		queue: make(chan queued, queueBuffer), stopped: make(chan struct{})}
+	b.pool.New = func() any { return new([]byte) }
+	go b.write()
+	return b, nil
 }
 
 // Path returns the log file of task.
@@ -84,36 +93,81 @@ func Path(stateDir, task string) string { return filepath.Join(stateDir, Dir, ta
 // Write records chunk, one or more lines that task printed: each ends with
 // a newline, but the last may lack it (a piece of a line too long to hold,
 // or the last line before the task ended), and is a whole line all the
-// same.
+// same. It copies chunk and returns: the book's writer goroutine files it,
+// on another core than the task's copier. It waits only when the writer
+// is queueBuffer chunks behind.
 func (b *Book) Write(task string, stderr bool, chunk []byte) {
 	if len(chunk) == 0 {
 		return
 	}
-	at := b.now()
+	buf := b.pool.Get().(*[]byte)
+	*buf = append((*buf)[:0], chunk...)
+	b.queue <- queued{task: task, stderr: stderr, at: b.now(), data: buf}
+}
+
+// queued is a chunk on its way to the writer, or a flush (done set).
+type queued struct {
+	task   string
+	stderr bool
+	at     time.Time
+	data   *[]byte
+	done   chan struct{}
+}
+
+// queueBuffer is how many chunks the writer may be behind the copiers.
+const queueBuffer = 256
+
+// write files the queued chunks until Close.
+func (b *Book) write() {
+	defer close(b.stopped)
+	for q := range b.queue {
+		if q.done != nil {
+			close(q.done)
+			continue
+		}
+		b.add(q.task, q.stderr, q.at, *q.data)
+		b.pool.Put(q.data)
+	}
+}
+
+// Flush waits until every chunk written before it is filed.
+func (b *Book) Flush() {
+	done := make(chan struct{})
+	b.queue <- queued{done: done}
+	<-done
+}
+
+// add files a chunk: its lines to the task's file, each after the time it
+// was read; the chunk to the task's tail; and to the followers.
+func (b *Book) add(task string, stderr bool, at time.Time, chunk []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.task(task)
-	b.stamp = at.UTC().AppendFormat(b.stamp[:0], TimeFormat)
-	b.stamp = append(b.stamp, ' ')
-	out, lines := b.out[:0], 0
+	b.stamp = appendStamp(b.stamp[:0], at)
+	file, lines := b.file[:0], 0
 	for rest := chunk; len(rest) > 0; lines++ {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			i = len(rest) - 1
-			out = append(append(append(out, b.stamp...), rest...), '\n')
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
 		} else {
-			out = append(append(out, b.stamp...), rest[:i+1]...)
+			rest = nil
 		}
-		rest = rest[i+1:]
+		file = append(append(append(file, b.stamp...), line...), '\n')
 	}
-	b.out = out
+	b.file = file
 	first := b.seq + 1
 	b.seq += uint64(lines)
 	t.tail.add(first, lines, at, stderr, chunk)
-	b.writeFile(task, t, out)
+	b.writeFile(task, t, file)
 	if len(b.subs) > 0 {
 		b.publish(task, first, at, stderr, chunk)
 	}
+}
+
+// appendStamp appends the time a log file puts before a line read at t,
+// and the space after it.
+func appendStamp(dst []byte, t time.Time) []byte {
+	return append(t.UTC().AppendFormat(dst, TimeFormat), ' ')
 }
 
 // task returns the log of task, opening its file on first use.
@@ -155,11 +209,16 @@ func (b *Book) writeFile(name string, t *taskLog, out []byte) {
 	}
 }
 
-// rotate moves TASK.log to TASK.log.1 and starts a new TASK.log.
+// rotate moves TASK.log to TASK.log.1 and starts a new TASK.log. The old
+// TASK.log.1 is removed first: on ext4 a rename over a file flushes the
+// renamed file's data to disk at once (auto_da_alloc), 10 MiB of it here.
 func (b *Book) rotate(name string, t *taskLog) {
 	path := Path(filepath.Dir(b.dir), name)
 	t.file.Close()
 	t.file, t.size = nil, 0
+	if err := os.Remove(path + ".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		b.fail(name, err)
+	}
 	if err := os.Rename(path, path+".1"); err != nil {
 		b.fail(name, err)
 	}
@@ -180,9 +239,10 @@ func (b *Book) fail(name string, err error) {
 }
 
 // Tail returns the last n lines of the named tasks (every task when names
-// is empty), in the order they were printed. A task that printed nothing
-// has none.
+// is empty), in the order they were printed: every line written before it.
+// A task that printed nothing has none.
 func (b *Book) Tail(names []string, n int) []Line {
+	b.Flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []Line
@@ -198,9 +258,11 @@ func (b *Book) Tail(names []string, n int) []Line {
 	return out
 }
 
-// Close closes the log files. Writes after Close still reach the tails and
-// followers.
+// Close files what was written, stops the writer and closes the log
+// files and the followers. Nothing may be written after Close.
 func (b *Book) Close() error {
+	b.closed.Do(func() { close(b.queue) })
+	<-b.stopped
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error

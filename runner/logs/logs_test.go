@@ -42,6 +42,7 @@ func TestBook_WritesFilesWithTimes(t *testing.T) {
 	b, dir := openBook(t)
 	b.Write("web", false, []byte("one\ntwo\n"))
 	b.Write("web", true, []byte("a piece without newline"))
+	b.Flush()
 	data, err := os.ReadFile(filepath.Join(dir, "logs", "web.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +122,7 @@ func TestBook_Rotates(t *testing.T) {
 	for range 11 {
 		b.Write("web", false, line)
 	}
+	b.Flush()
 	cur, err1 := os.Stat(filepath.Join(dir, "logs", "web.log"))
 	old, err2 := os.Stat(filepath.Join(dir, "logs", "web.log.1"))
 	if err1 != nil || err2 != nil {
@@ -143,6 +145,7 @@ func TestFollow_GetsNewLinesAndCountsSkipped(t *testing.T) {
 	for range followBuffer + 3 { // nobody reads: the book drops, never waits
 		b.Write("web", false, []byte("x\n"))
 	}
+	b.Flush()
 	if n := f.TakeSkipped(); n != 3 {
 		t.Errorf("skipped %d, want 3", n)
 	}
