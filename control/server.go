@@ -137,7 +137,7 @@ func (s *Server) serve(c *net.UnixConn) {
 		return
 	}
 	reqs := make(chan Request)
-	go cn.read(ctx, cancel, reqs)
+	go cn.read(ctx, reqs)
 	for req := range reqs {
 		if !cn.handle(ctx, req) {
 			return
@@ -145,13 +145,12 @@ func (s *Server) serve(c *net.UnixConn) {
 	}
 }
 
-// read decodes requests onto reqs until the client goes or sends
-// something that is not a request (answered, then the connection ends).
-// When the client goes, ctx is cancelled: what it asked for goes on, but
-// nothing waits for it any more.
-func (cn *conn) read(ctx context.Context, cancel context.CancelFunc, reqs chan<- Request) {
+// read decodes requests onto reqs until the client stops sending (it may
+// still read: echo REQUEST | nc -U waits for the reply of a restart) or
+// sends something that is not a request (answered, then the connection
+// ends).
+func (cn *conn) read(ctx context.Context, reqs chan<- Request) {
 	defer close(reqs)
-	defer cancel()
 	r := bufio.NewReaderSize(cn.c, 64<<10)
 	for {
 		line, err := readLine(r)
