@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/procman/procman/tasks"
@@ -29,9 +30,13 @@ type node struct {
 	readyOnce  sync.Once
 	launchOnce sync.Once
 
-	mu     sync.Mutex
-	units  []*unit // its process slots: one, or a service's replicas
-	lastFP string  // sources fingerprint of its last success in this run
+	mu      sync.Mutex
+	units   []*unit // its process slots: one, or a service's replicas
+	lastFP  string  // sources fingerprint of its last success in this run
+	initial int     // a service's replicas at the start: names follow it
+	spawned bool    // a service's supervise loops run: new units start at once
+	loops   sync.WaitGroup
+	failure error // the first unit that failed for good
 }
 
 // unit is one process slot of a task: the task itself, or one replica of a
@@ -39,9 +44,13 @@ type node struct {
 // starts and stops its processes and takes its commands; its fields after
 // mu are what others read.
 type unit struct {
-	node *node
-	name string       // the task's name, or NAME.i for a replica
-	cmds chan command // for a service: requests to its supervise loop
+	node  *node
+	name  string       // the task's name, or NAME.i for a replica
+	index int          // its replica number, from 1
+	cmds  chan command // for a service: requests to its supervise loop
+	// retiring is set by procman scale before it stops u for good: its
+	// supervise loop then ends instead of waiting for a start.
+	retiring atomic.Bool
 
 	mu        sync.Mutex
 	cur       *process  // the running process, if any
@@ -53,10 +62,13 @@ type unit struct {
 	since     time.Time // when
 	lastExit  *int      // how its last process ended
 	ended     bool      // a service its restart policy leaves down
+	wasReady  bool      // its first start got ready
 	sample    usage     // the last CPU reading, for the next ps
 }
 
-func newNode(t *tasks.Task, now time.Time) *node {
+// newNode returns the node of task t; a service runs as replicas copies
+// (a plain task once).
+func newNode(t *tasks.Task, replicas int, now time.Time) *node {
 	n := &node{
 		t:        t,
 		ready:    make(chan struct{}),
@@ -64,12 +76,26 @@ func newNode(t *tasks.Task, now time.Time) *node {
 		finished: make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
-	n.units = []*unit{newUnit(n, t.Name, now)}
+	if t.Kind != tasks.Service {
+		replicas = 1
+	}
+	n.initial = replicas
+	for i := 1; i <= replicas; i++ {
+		n.units = append(n.units, n.newUnit(i, now))
+	}
 	return n
 }
 
-func newUnit(n *node, name string, now time.Time) *unit {
-	u := &unit{node: n, name: name, status: Pending, since: now}
+// newUnit returns replica i of n. A task that starts with one replica
+// keeps its own name for it (nothing changes for a file without
+// replicas, even when procman scale adds more later); otherwise replica i
+// is NAME.i.
+func (n *node) newUnit(i int, now time.Time) *unit {
+	name := n.t.Name
+	if n.initial > 1 || i > 1 {
+		name = fmt.Sprintf("%s.%d", n.t.Name, i)
+	}
+	u := &unit{node: n, name: name, index: i, status: Pending, since: now}
 	if n.t.Kind == tasks.Service {
 		u.cmds = make(chan command, 16)
 	}
@@ -84,6 +110,7 @@ func (n *node) unitList() []*unit {
 }
 
 // unit returns n's first unit: the task itself when it has no replicas.
+// Only a service may have none.
 func (n *node) unit() *unit { return n.unitList()[0] }
 
 // launch starts cmd for u, unless the run is ending. reason says why, for
@@ -94,7 +121,7 @@ func (r *Runner) launch(u *unit, cmd tasks.Command, onLine func([]byte), reason 
 		name:        u.name,
 		argv:        cmd.Argv,
 		dir:         t.Dir,
-		env:         append(r.cfg.Environ(t), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
+		env:         append(r.environ(u), "PROCMAN_RUN_ID="+r.opts.RunID, "PROCMAN_TASK="+t.Name),
 		stopSignal:  t.StopSignal,
 		stopTimeout: t.StopTimeout,
 		onLine:      onLine,
@@ -138,6 +165,15 @@ func (r *Runner) launch(u *unit, cmd tasks.Command, onLine func([]byte), reason 
 	return p, nil
 }
 
+// environ is u's environment: its task's, with PS and PORT numbered for a
+// replica named NAME.i.
+func (r *Runner) environ(u *unit) []string {
+	if u.name == u.node.t.Name {
+		return r.cfg.Environ(u.node.t)
+	}
+	return r.cfg.ReplicaEnviron(u.node.t, u.index)
+}
+
 // forget drops a finished process from u and from the guard, and records
 // how it ended.
 func (r *Runner) forget(u *unit, p *process) {
@@ -163,6 +199,13 @@ func (u *unit) setStatus(s Status, reason string, at time.Time) {
 	u.mu.Lock()
 	u.set(s, reason, at)
 	u.mu.Unlock()
+}
+
+// setStatus changes the status of every unit of n.
+func (n *node) setStatus(s Status, reason string, at time.Time) {
+	for _, u := range n.unitList() {
+		u.setStatus(s, reason, at)
+	}
 }
 
 // startedSince reports whether one of n's processes started after t.

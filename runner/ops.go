@@ -3,6 +3,9 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/procman/procman/tasks"
 )
@@ -157,4 +160,77 @@ func (r *Runner) awaitPlan(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Scale changes the replicas of running services, by name, until the run
+// ends: new replicas start (after the service's deps are ready, as any
+// start) and Scale returns when they are ready; surplus ones stop, the
+// highest number first.
+func (r *Runner) Scale(ctx context.Context, counts map[string]int, reason string) error {
+	if err := r.awaitPlan(ctx); err != nil {
+		return err
+	}
+	names := slices.Sorted(maps.Keys(counts))
+	for _, name := range names {
+		n, ok := r.nodes[name]
+		switch {
+		case !ok:
+			return &UnknownTaskError{Name: name, Known: r.names()}
+		case n.t.Kind != tasks.Service:
+			return &NotServiceError{Name: name, Kind: n.t.Kind, Op: "scaled"}
+		case counts[name] < 0:
+			return fmt.Errorf("%s=%d: a count is 0 or more", name, counts[name])
+		}
+	}
+	var errs []error
+	for _, name := range names {
+		errs = append(errs, r.scale(ctx, r.nodes[name], counts[name], reason))
+	}
+	return errors.Join(errs...)
+}
+
+// scale sets service n's replicas to count.
+func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) error {
+	now := r.clock.Now()
+	n.mu.Lock()
+	var added, surplus []*unit
+	for i := len(n.units) + 1; i <= count; i++ {
+		u := n.newUnit(i, now)
+		n.units = append(n.units, u)
+		added = append(added, u)
+	}
+	spawned := n.spawned
+	if count < len(n.units) {
+		surplus = slices.Clone(n.units[count:])
+		slices.Reverse(surplus)
+		if !spawned { // nothing runs them yet: they just go
+			n.units = n.units[:count]
+			surplus = nil
+		}
+	}
+	n.mu.Unlock()
+	if len(added) > 0 || len(surplus) > 0 {
+		r.out.Logf(Info, "%s: scaling to %d (%s)", n.t.Name, count, reason)
+	}
+	var errs []error
+	for _, u := range surplus { // its loop stops it, and ends
+		u.retiring.Store(true)
+		errs = append(errs, r.send(ctx, u, newCommand(opStop, false, reason)))
+		n.mu.Lock()
+		n.units = slices.DeleteFunc(n.units, func(v *unit) bool { return v == u })
+		n.mu.Unlock()
+	}
+	if !spawned {
+		return errors.Join(errs...) // its deps are not ready: it starts them all in its turn
+	}
+	for _, u := range added {
+		u.mu.Lock()
+		u.wasReady = true // the task is ready already: a new replica holds nothing back
+		u.mu.Unlock()
+		r.spawn(u)
+	}
+	for _, u := range added {
+		errs = append(errs, r.send(ctx, u, newCommand(opStart, false, reason)))
+	}
+	return errors.Join(errs...)
 }

@@ -19,7 +19,7 @@ func services(defs map[string][]string, deps map[string][]string) *tasks.Config 
 	cfg := &tasks.Config{Tasks: map[string]*tasks.Task{}, Interval: time.Hour, Env: childEnv()}
 	for name, args := range defs {
 		cfg.Tasks[name] = &tasks.Task{
-			Name: name, Kind: tasks.Service, Restart: tasks.RestartAlways, Backoff: 10 * time.Millisecond,
+			Name: name, Kind: tasks.Service, Restart: tasks.RestartAlways, Backoff: 10 * time.Millisecond, Replicas: 1,
 			StopSignal: syscall.SIGTERM, StopTimeout: time.Second, Deps: deps[name],
 			Cmd: tasks.Command{Argv: childCmd(args[0], args[1:]...), Raw: strings.Join(args, " ")},
 		}

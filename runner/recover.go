@@ -30,7 +30,11 @@ func Recover(store *state.Store, cfg *tasks.Config, out *Output) error {
 	var wg sync.WaitGroup
 	for _, o := range orphans {
 		sig, timeout := syscall.SIGTERM, tasks.DefaultStopTimeout
-		if t := cfg.Tasks[o.Task]; t != nil {
+		t := cfg.Tasks[o.Task]
+		if base, _, ok := tasks.SplitReplica(o.Task); t == nil && ok {
+			t = cfg.Tasks[base] // a replica, web.2
+		}
+		if t != nil {
 			sig, timeout = t.StopSignal, t.StopTimeout
 		}
 		wg.Add(1)

@@ -70,6 +70,9 @@ type Options struct {
 	// OnReady, when not nil, is called once, when every task of the run
 	// is ready: services ready, once and plain tasks done.
 	OnReady func()
+	// Formation overrides the replicas of services by name for this run
+	// (procman up -m web=2,worker=0).
+	Formation map[string]int
 }
 
 // StopReason is why a run is stopping, in a few words ("Ctrl-C"), for the
@@ -140,7 +143,12 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 	r.order = order
 	now := r.clock.Now()
 	for _, name := range order {
-		r.nodes[name] = newNode(r.cfg.Tasks[name], now)
+		t := r.cfg.Tasks[name]
+		replicas := t.Replicas
+		if n, ok := r.opts.Formation[name]; ok {
+			replicas = n
+		}
+		r.nodes[name] = newNode(t, replicas, now)
 	}
 	for _, name := range order {
 		n := r.nodes[name]
@@ -386,11 +394,10 @@ func (r *Runner) waitDeps(n *node) error {
 func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	defer r.poke()
 	defer close(n.finished)
-	u := n.unit()
 	if err := r.waitDeps(n); err != nil {
 		n.err = err
 		if !errors.Is(err, context.Canceled) {
-			u.setStatus(Skipped, err.Error(), r.clock.Now())
+			n.setStatus(Skipped, err.Error(), r.clock.Now())
 		}
 		return
 	}
@@ -398,14 +405,11 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 		if pid, ok := r.journal.supervisedElsewhere(n.t.Name); ok && !target {
 			// a second instance would only fight the first for its port
 			r.out.Logf(Info, "%s runs under procman pid %d: using it", n.t.Name, pid)
-			u.setStatus(Skipped, fmt.Sprintf("runs under procman pid %d", pid), r.clock.Now())
+			n.setStatus(Skipped, fmt.Sprintf("runs under procman pid %d", pid), r.clock.Now())
 			n.markReady()
 			return
 		}
 		n.err = r.superviseAll(n)
-		if n.err != nil {
-			r.fail(n.err)
-		}
 		return
 	}
 	var args []string
@@ -422,20 +426,41 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 	}
 }
 
-// superviseAll supervises every unit of service n until the run ends, and
-// returns the first unit's failure.
+// superviseAll supervises every unit of service n, and the ones procman
+// scale adds, until the run ends, and returns the first unit's failure. A
+// service of no replicas is ready at once: nothing runs for it.
 func (r *Runner) superviseAll(n *node) error {
-	units := n.unitList()
-	errs := make(chan error, len(units))
-	for _, u := range units {
-		go func() { errs <- r.supervise(u) }()
+	n.mu.Lock()
+	n.spawned = true
+	units := slices.Clone(n.units)
+	n.mu.Unlock()
+	if len(units) == 0 {
+		r.out.Logf(Info, "%s: no replicas: not started", n.t.Name)
+		n.markReady()
 	}
-	var first error
-	for range units {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	for _, u := range units {
+		r.spawn(u)
+	}
+	<-r.stopping
+	n.loops.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.failure
+}
+
+// spawn starts the supervise loop of service unit u.
+func (r *Runner) spawn(u *unit) {
+	n := u.node
+	n.loops.Add(1)
+	go func() {
+		defer n.loops.Done()
+		if err := r.supervise(u); err != nil {
+			n.mu.Lock()
+			if n.failure == nil {
+				n.failure = err
+			}
+			n.mu.Unlock()
 			r.fail(err)
 		}
-	}
-	return first
+	}()
 }

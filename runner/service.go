@@ -174,11 +174,14 @@ func (r *Runner) park(u *unit, c command) {
 
 // await waits, with u not running (stopped by procman stop, or left down
 // by its restart policy), for a command that starts it, and returns that
-// command's reason; "" when the run ends first. A restart from a watch
+// command's reason; "" when the run ends first, or u was retired. A restart from a watch
 // starts it only when watch is set: a stopped service stays stopped until
 // procman start (or restart) says otherwise.
 func (r *Runner) await(u *unit, waiting *[]command, watch bool) string {
 	for {
+		if u.retiring.Load() {
+			return "" // procman scale took it away: its loop ends
+		}
 		select {
 		case c := <-u.cmds:
 			switch {
@@ -303,11 +306,24 @@ func checkable(t *tasks.Task) bool {
 // task's dependents start once every unit is.
 func (r *Runner) becameReady(u *unit) {
 	t := u.node.t
+	u.mu.Lock()
+	u.wasReady = true
+	if t.Ready != nil {
+		u.set(Ready, "", r.clock.Now())
+	}
+	u.mu.Unlock()
 	if t.Ready != nil {
 		r.out.Logf(Info, "%s is ready", u.name)
-		u.setStatus(Ready, "", r.clock.Now())
 	}
 	r.journal.ready(u.name)
+	for _, v := range u.node.unitList() {
+		v.mu.Lock()
+		ready := v.wasReady
+		v.mu.Unlock()
+		if !ready {
+			return // the task is ready once every replica's first start is
+		}
+	}
 	u.node.markReady()
 }
 

@@ -96,6 +96,9 @@ func (c *fakeClock) waitFor(t *testing.T, d time.Duration) {
 func serviceConfig(t *tasks.Task, args ...string) *tasks.Config {
 	t.Cmd = tasks.Command{Argv: childCmd(args[0], args[1:]...), Raw: strings.Join(args, " ")}
 	t.Kind = tasks.Service
+	if t.Replicas == 0 {
+		t.Replicas = 1
+	}
 	t.StopSignal = syscall.SIGTERM
 	if t.StopTimeout == 0 {
 		t.StopTimeout = time.Second

@@ -2,10 +2,12 @@ package tasks
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -63,6 +65,22 @@ func (c *Config) Environ(t *Task) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		e.set(k, t.Env[k])
+	}
+	return e.pairs()
+}
+
+// ReplicaEnviron is the environment of replica i (from 1) of service t
+// when it runs as one of count (more than one): Environ, with PS=NAME.i,
+// as foreman sets it, and PORT plus i-1 when t has a numeric PORT (a plain
+// Procfile's entry k, base + 100 k, so base + 100 k + i - 1, foreman's
+// numbering).
+func (c *Config) ReplicaEnviron(t *Task, i int) []string {
+	e := newEnvList(c.Environ(t))
+	e.set("PS", fmt.Sprintf("%s.%d", t.Name, i))
+	if v, ok := e.lookup("PORT"); ok && i > 1 {
+		if port, err := strconv.Atoi(v); err == nil {
+			e.set("PORT", strconv.Itoa(port+i-1))
+		}
 	}
 	return e.pairs()
 }

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -75,5 +76,48 @@ func TestEnviron(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.Env, []string{"PATH=/bin", "PORT=5000", "A=1"}) {
 		t.Errorf("Environ changed c.Env: %q", c.Env)
+	}
+}
+
+func TestReplicaEnviron(t *testing.T) {
+	c := mustLoad(t, "env: {PORT: \"3000\"}\ntasks:\n  web: {cmd: x, service: true, replicas: 3}\n  worker: {cmd: x, service: true, replicas: 2, env: {PORT: \"\"}}\n")
+	for _, tt := range []struct {
+		task     string
+		i        int
+		ps, port string
+	}{
+		{"web", 1, "web.1", "3000"},
+		{"web", 3, "web.3", "3002"},
+		{"worker", 2, "worker.2", ""}, // no number: left as it is
+	} {
+		env := c.ReplicaEnviron(c.Tasks[tt.task], tt.i)
+		if !slices.Contains(env, "PS="+tt.ps) || !slices.Contains(env, "PORT="+tt.port) {
+			t.Errorf("%s replica %d: PS=%s PORT=%s not in %q", tt.task, tt.i, tt.ps, tt.port, env)
+		}
+	}
+	if got := c.Tasks["web"].Replicas; got != 3 {
+		t.Errorf("web.Replicas = %d, want 3", got)
+	}
+}
+
+func TestSplitReplica(t *testing.T) {
+	for _, tt := range []struct {
+		name, task string
+		i          int
+		ok         bool
+	}{
+		{"web.2", "web", 2, true},
+		{"my.app.10", "my.app", 10, true},
+		{"web", "", 0, false},
+		{"web.0", "", 0, false},
+		{"web.02", "", 0, false},
+		{"web.", "", 0, false},
+		{".2", "", 0, false},
+		{"web.x", "", 0, false},
+	} {
+		task, i, ok := SplitReplica(tt.name)
+		if task != tt.task || i != tt.i || ok != tt.ok {
+			t.Errorf("SplitReplica(%q) = %q, %d, %v", tt.name, task, i, ok)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -166,7 +167,38 @@ func (p *parser) tasks(c *Config, top *topLevel) {
 		return
 	}
 	c.Names = sortedNames(c.Tasks)
+	p.checkReplicaNames(c)
 	p.checkGraph(c, depPos)
+}
+
+// checkReplicaNames reports a task named like a replica of a service
+// (web.2 beside a service web): procman ps, logs and restart would not
+// know which is meant.
+func (p *parser) checkReplicaNames(c *Config) {
+	for _, name := range c.Names {
+		base, num, ok := SplitReplica(name)
+		if !ok {
+			continue
+		}
+		if t := c.Tasks[base]; t != nil && t.Kind == Service {
+			p.errs = append(p.errs, &Error{File: p.file, Pos: c.Tasks[name].Pos,
+				Msg: fmt.Sprintf("task %q is named like replica %d of service %q: rename it", name, num, base)})
+		}
+	}
+}
+
+// SplitReplica splits a replica's name, NAME.i (i from 1), into the
+// task's name and i.
+func SplitReplica(name string) (task string, i int, ok bool) {
+	dot := strings.LastIndexByte(name, '.')
+	if dot <= 0 || dot == len(name)-1 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(name[dot+1:])
+	if err != nil || n < 1 || name[dot+1] == '0' || name[dot+1] == '+' {
+		return "", 0, false
+	}
+	return name[:dot], n, true
 }
 
 func sortedNames(m map[string]*Task) []string {

@@ -207,6 +207,13 @@ Procfile.yaml:3:35: task "a": desc: want a string, got a list`,
 bad.env:2: want KEY=VALUE, got "oops"`,
 	},
 	{
+		name: "replicas",
+		yaml: "tasks:\n  web: {cmd: x, service: true, replicas: -1}\n  job: {cmd: x, replicas: 2}\n  api: {cmd: x, service: true}\n  api.2: {cmd: x}\n",
+		want: `Procfile.yaml:2:42: task "web": replicas: must not be negative, got -1
+Procfile.yaml:3:17: task "job": replicas is only for services (add service: true)
+Procfile.yaml:5:3: task "api.2" is named like replica 2 of service "api": rename it`,
+	},
+	{
 		name: "numbers out of range",
 		yaml: "tasks:\n  a: {cmd: x, service: true, max_restarts: 99999999999, watch: {changes_needed: 1.5}}\n",
 		want: `Procfile.yaml:2:44: task "a": max_restarts: "99999999999" is out of range

@@ -75,7 +75,7 @@ func TestLoadSpecExample(t *testing.T) {
 	setup := c.Tasks["setup"]
 	wantSetup := &Task{
 		Name: "setup", Cmd: Command{Argv: []string{"npm", "install"}, Raw: "npm install"},
-		Kind: Once, Dir: dir, Env: map[string]string{}, Restart: RestartNever,
+		Kind: Once, Dir: dir, Env: map[string]string{}, Restart: RestartNever, Replicas: 1,
 		Backoff: DefaultBackoff, StopSignal: syscall.SIGTERM, StopTimeout: DefaultStopTimeout,
 		Watch: &Watch{
 			Paths:    []string{filepath.Join(dir, "package.json"), filepath.Join(dir, "package-lock.json")},
@@ -98,7 +98,7 @@ func TestLoadSpecExample(t *testing.T) {
 		Name: "serve", Desc: "the web server",
 		Cmd:  Command{Argv: []string{"npm", "start"}, Raw: "npm start"},
 		Deps: []string{"setup"}, Kind: Service, Dir: filepath.Join(dir, "web"),
-		Env: map[string]string{"PORT": "3000"}, Restart: RestartAlways,
+		Env: map[string]string{"PORT": "3000"}, Restart: RestartAlways, Replicas: 1,
 		Backoff: 500 * time.Millisecond, StopSignal: syscall.SIGTERM, StopTimeout: 5 * time.Second,
 		Ready: &Ready{Timeout: 30 * time.Second},
 		Watch: &Watch{
@@ -124,7 +124,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	want := &Task{
 		Name: "build", Cmd: Command{Argv: []string{"go", "build", "./..."}, Raw: "go build ./..."},
-		Kind: Plain, Dir: dir, Env: map[string]string{}, Restart: RestartNever,
+		Kind: Plain, Dir: dir, Env: map[string]string{}, Restart: RestartNever, Replicas: 1,
 		Backoff: DefaultBackoff, StopSignal: syscall.SIGTERM, StopTimeout: DefaultStopTimeout,
 		Pos: Pos{Line: 2, Col: 3},
 	}

@@ -27,7 +27,7 @@ func isAlnum(r rune) bool {
 }
 
 // serviceOnly are the keys that only make sense on a service.
-var serviceOnly = []string{"ready", "restart", "backoff", "max_restarts"}
+var serviceOnly = []string{"ready", "restart", "backoff", "max_restarts", "replicas"}
 
 // signals are the stop_signal names procman accepts (without SIG).
 var signals = map[string]syscall.Signal{
@@ -75,6 +75,9 @@ func (p *parser) task(c *Config, nameNode, val *yaml.Node) (*Task, []Pos) {
 	default:
 		p.typeError(scope{}, fmt.Sprintf("task %q", name), v, "a mapping, a command string or a list")
 	}
+	if ts.keys["replicas"] == nil {
+		ts.t.Replicas = 1
+	}
 	p.finishTask(c, ts)
 	return ts.t, ts.depPos
 }
@@ -93,6 +96,7 @@ func (p *parser) taskHandlers(ts *taskSpec) handlers {
 		"restart":      func(f field) { t.Restart = p.restart(s, f.val) },
 		"backoff":      func(f field) { t.Backoff, _ = p.duration(s, "backoff", f.val, false) },
 		"max_restarts": func(f field) { t.MaxRestarts, _ = p.count(s, "max_restarts", f.val, 0) },
+		"replicas":     func(f field) { t.Replicas, _ = p.count(s, "replicas", f.val, 0) },
 		"stop_signal":  func(f field) { t.StopSignal = p.signal(s, f.val) },
 		"stop_timeout": func(f field) { t.StopTimeout, _ = p.duration(s, "stop_timeout", f.val, false) },
 		"ready":        func(f field) { ts.ready = f.val },

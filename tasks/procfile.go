@@ -92,6 +92,7 @@ func procfileTask(c *Config, name string, cmd Command, line, port int) *Task {
 		Dir:         c.Dir,
 		Env:         map[string]string{"PORT": strconv.Itoa(port), "PS": name + ".1"},
 		Restart:     RestartAlways,
+		Replicas:    1,
 		Backoff:     DefaultBackoff,
 		StopSignal:  syscall.SIGTERM,
 		StopTimeout: DefaultStopTimeout,

@@ -60,7 +60,7 @@ func TestProcfileTasks(t *testing.T) {
 	}
 	want := &Task{
 		Name: "web", Cmd: shellCommand("bundle exec rails s -p $PORT"), Kind: Service,
-		Dir: dir, Env: map[string]string{"PORT": "5000", "PS": "web.1"}, Restart: RestartAlways,
+		Dir: dir, Env: map[string]string{"PORT": "5000", "PS": "web.1"}, Restart: RestartAlways, Replicas: 1,
 		Backoff: DefaultBackoff, StopSignal: syscall.SIGTERM, StopTimeout: DefaultStopTimeout,
 		Pos: Pos{Line: 2, Col: 1},
 	}

@@ -81,6 +81,7 @@ type Task struct {
 	Restart     string            // RestartAlways, RestartOnFailure or RestartNever
 	Backoff     time.Duration     // first restart delay
 	MaxRestarts int               // 0 = unlimited
+	Replicas    int               // copies of a service, NAME.1 ... NAME.N when more than one (0: none)
 	StopSignal  syscall.Signal
 	StopTimeout time.Duration
 	Ready       *Ready   // nil when the task has no ready probe
