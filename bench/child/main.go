@@ -4,6 +4,10 @@
 // killed, or until PROCMAN_BENCH_LIFE (a Go duration, default 3m) is over,
 // so that it always ends by itself.
 //
+// With PROCMAN_BENCH_TICK set (a Go duration), it ticks instead of
+// sleeping: every TICK it prints "SEQ UNIXNANO" to stdout, SEQ counting
+// from 1 and UNIXNANO read just before the write, until its life is over.
+//
 // It uses the syscall package only, to keep its start-up as small as a Go
 // program's can be: the floor and procman start the same binary.
 package main
@@ -28,7 +32,28 @@ func main() {
 	if d, err := time.ParseDuration(os.Getenv("PROCMAN_BENCH_LIFE")); err == nil {
 		life = d
 	}
+	if d, err := time.ParseDuration(os.Getenv("PROCMAN_BENCH_TICK")); err == nil && d > 0 {
+		tick(d, time.Now().Add(life))
+		return
+	}
 	time.Sleep(life)
+}
+
+// tick prints "SEQ UNIXNANO" to stdout every d until end.
+func tick(d time.Duration, end time.Time) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	buf := make([]byte, 0, 64)
+	for seq := int64(1); time.Now().Before(end); seq++ {
+		<-t.C
+		buf = strconv.AppendInt(buf[:0], seq, 10)
+		buf = append(buf, ' ')
+		buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
+		buf = append(buf, '\n')
+		if _, err := os.Stdout.Write(buf); err != nil {
+			os.Exit(1) // the reader is gone
+		}
+	}
 }
 
 // report sends msg as one datagram to the unix socket at path.
