@@ -58,8 +58,8 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("no row %q in:\n%s", want, table)
 		}
 	}
-	if !strings.Contains(table, "0 lines lost, 0 mixed") {
-		t.Errorf("procman lost or mixed lines:\n%s", table)
+	if !strings.Contains(table, "0 lines lost, 0 mixed; log files on: a.log holds its 2000 lines, each after its time") {
+		t.Errorf("procman lost or mixed lines, or its log files did:\n%s", table)
 	}
 	if !regexp.MustCompile(`(?m)^storm: restarts after rewriting the tree +1 +[12] `).MatchString(table) {
 		t.Errorf("the storm did not restart the child once or twice:\n%s", table)
@@ -218,6 +218,48 @@ func TestCheckLines(t *testing.T) {
 			lost, mixed, err := checkLines(p, 2, "a", "b")
 			if err != nil || lost != tc.lost || mixed != tc.mixed {
 				t.Errorf("checkLines = %d lost, %d mixed, %v; want %d, %d", lost, mixed, err, tc.lost, tc.mixed)
+			}
+		})
+	}
+}
+
+var logFileChecks = []struct {
+	name   string
+	log1   string // "" none
+	log    string
+	want   logFiles
+	wantOK bool
+}{
+	{"whole", "", "2026-01-02T03:04:05.006Z 1\n2026-01-02T03:04:05.006Z 2\n2026-01-02T03:04:05.007Z 3\n",
+		logFiles{task: "a", lines: 3, first: 1, last: 3}, true},
+	{"rotated", "2026-01-02T03:04:05.006Z 2\n", "2026-01-02T03:04:05.006+02:00 3\n",
+		logFiles{task: "a", lines: 2, first: 2, last: 3, rotated: true}, true},
+	{"first lines gone, not rotated", "", "2026-01-02T03:04:05.006Z 2\n2026-01-02T03:04:05.006Z 3\n",
+		logFiles{task: "a", lines: 2, first: 2, last: 3}, false},
+	{"a line lost", "", "2026-01-02T03:04:05.006Z 1\n2026-01-02T03:04:05.006Z 3\n",
+		logFiles{task: "a", lines: 2, first: 1, last: 3, bad: 1}, false},
+	{"seconds only", "", "2026-01-02T03:04:05Z 1\n2026-01-02T03:04:05.006Z 2\n2026-01-02T03:04:05.006Z 3\n",
+		logFiles{task: "a", lines: 3, first: 1, last: 3, bad: 1}, false},
+	{"no time", "", "1\n2\n3\n", logFiles{task: "a", lines: 3, bad: 3}, false},
+	{"last lines missing", "", "2026-01-02T03:04:05.006Z 1\n2026-01-02T03:04:05.006Z 2\n",
+		logFiles{task: "a", lines: 2, first: 1, last: 2}, false},
+}
+
+func TestCheckLogFiles(t *testing.T) {
+	for _, tc := range logFileChecks {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.log1 != "" {
+				if err := os.WriteFile(filepath.Join(dir, "a.log.1"), []byte(tc.log1), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(tc.log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := checkLogFiles(dir, "a")
+			if err != nil || got != tc.want || got.ok(3) != tc.wantOK {
+				t.Errorf("checkLogFiles = %+v, %v, ok(3) %v; want %+v, ok %v", got, err, got.ok(3), tc.want, tc.wantOK)
 			}
 		})
 	}
