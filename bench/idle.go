@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -61,8 +64,8 @@ func (e *env) idleRows(ctx context.Context, cfg config) []row {
 			verdict: check(m.setup <= 150*time.Millisecond), note: fmt.Sprintf("%d folders watched by the floor", watches)},
 		{name: nCPU, unit: msecs, suffix: in, floor: millis(m.floor.cpu), got: millis(m.procman.cpu), target: "≤ 10 ms (1 tick)",
 			verdict: check(m.procman.cpu <= clockTick),
-			note: fmt.Sprintf("utime+stime from /proc/PID/stat, in clock ticks (1 tick = %d ms); %d procman processes; floor: treeWatch in a process of its own",
-				clockTick.Milliseconds(), m.procs)},
+			note: fmt.Sprintf("utime+stime from /proc/PID/stat, in clock ticks (1 tick = %d ms); %d procman processes; %s; floor: treeWatch in a process of its own",
+				clockTick.Milliseconds(), m.procs, m.socket)},
 		{name: nWake, unit: rate, floor: perSec(m.floor.switches, m.window), got: perSec(m.procman.switches, m.window),
 			target: "≤ 1/s", verdict: check(perSec(m.procman.switches, m.window) <= 1),
 			note: "context switches of all threads, voluntary and not"},
@@ -116,6 +119,7 @@ type idleMeasure struct {
 	stateAfter  fileStamp     // and as it closed
 	rss         uint64        // procman's VmRSS at the end, bytes
 	rssNote     string        // the guard's RSS, when there is one
+	socket      string        // whether procman served its control socket (socketNote)
 }
 
 // procmanIdle starts the floor's watcher on dir in a process of its own,
@@ -154,6 +158,7 @@ func (e *env) procmanIdle(ctx context.Context, dir string, window time.Duration)
 	floorAfter, ferr2 := sampleProc(fw.pid())
 	m.window = time.Since(t0)
 	m.stateAfter = stamp(state)
+	m.socket = socketNote(dir)
 	m.procman = procSample{cpu: after.cpu - before.cpu, switches: after.switches - before.switches}
 	m.floor = procSample{cpu: floorAfter.cpu - floorBefore.cpu, switches: floorAfter.switches - floorBefore.switches}
 	m.procs = procs
@@ -172,6 +177,26 @@ func (e *env) procmanIdle(ctx context.Context, dir string, window time.Duration)
 		err = perr
 	}
 	return m, err
+}
+
+// socketNote says whether the supervisor of the project in dir serves its
+// control socket, where its state file says it is.
+func socketNote(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, ".procman", "state.json"))
+	var st struct {
+		Socket string `json:"socket"`
+	}
+	if err != nil || json.Unmarshal(data, &st) != nil || st.Socket == "" {
+		return "no control socket in .procman/state.json"
+	}
+	name := st.Socket
+	if rel, err := filepath.Rel(dir, st.Socket); err == nil && !strings.HasPrefix(rel, "..") {
+		name = rel
+	}
+	if fi, err := os.Stat(st.Socket); err != nil || fi.Mode().Type() != fs.ModeSocket {
+		return "control socket " + name + " missing"
+	}
+	return "control socket on (" + name + ")"
 }
 
 // sampleAll sums the samples of every process running the procman binary
