@@ -38,7 +38,7 @@ func TestSmoke(t *testing.T) {
 	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100",
 		"-node-saves", "2", "-node-gap", "200ms", "-npm-install=false", "-idle", "200ms",
 		"-idle-dirs", "30", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
-		"-out", md}, &stdout, &stderr)
+		"-ps-runs", "10", "-ps-services", "3", "-restarts", "3", "-log-lines", "10", "-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
@@ -53,6 +53,8 @@ func TestSmoke(t *testing.T) {
 		"idle: watch ready", "idle: CPU of procman and its guard", "idle: wakeups of procman and its guard",
 		"idle: state file writes", "idle: RSS of procman", "throughput: 2 x 2000 lines to a file", "startup: run noop",
 		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
+		"control: ps, 5 services: median", "control: ps, 3 services: median", "control: restart: median",
+		"control: logs -f latency: median", "control: logs -f latency: p99",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("no row %q in:\n%s", want, table)
@@ -60,6 +62,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if !strings.Contains(table, "0 lines lost, 0 mixed; log files on: a.log holds its 2000 lines, each after its time") {
 		t.Errorf("procman lost or mixed lines, or its log files did:\n%s", table)
+	}
+	if !strings.Contains(table, "0 extra child starts") || !strings.Contains(table, "0 lines lost (floor 0)") {
+		t.Errorf("procman restart started web more than once, or procman logs -f lost lines:\n%s", table)
 	}
 	if !regexp.MustCompile(`(?m)^storm: restarts after rewriting the tree +1 +[12] `).MatchString(table) {
 		t.Errorf("the storm did not restart the child once or twice:\n%s", table)
@@ -101,11 +106,13 @@ var flagErrors = []struct {
 	args []string
 	want string
 }{
-	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale)`},
+	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale, control)`},
 	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
 	{"no save gap", []string{"-save-gap", "0s"}, "sizes must be at least 1"},
 	{"no node saves", []string{"-node-saves", "0"}, "sizes must be at least 1"},
 	{"no idle window", []string{"-idle", "0s"}, "sizes must be at least 1"},
+	{"no ps runs", []string{"-ps-runs", "0"}, "sizes must be at least 1"},
+	{"no log lines", []string{"-log-lines", "0"}, "sizes must be at least 1"},
 	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
 }
 
@@ -125,10 +132,10 @@ func TestParseFlags_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale" || c.rounds != 30 ||
+	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale,control" || c.rounds != 30 ||
 		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
 		c.files != 1000 || c.idle != 60*time.Second || c.idleDirs != 2000 || c.idleModules != 50000 ||
-		c.lines != 1000000 || c.services != 200 {
+		c.lines != 1000000 || c.services != 200 || c.psRuns != 200 || c.psServices != 200 || c.restarts != 30 || c.logLines != 200 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -260,6 +267,36 @@ func TestCheckLogFiles(t *testing.T) {
 			got, err := checkLogFiles(dir, "a")
 			if err != nil || got != tc.want || got.ok(3) != tc.wantOK {
 				t.Errorf("checkLogFiles = %+v, %v, ok(3) %v; want %+v, ok %v", got, err, got.ok(3), tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+var ticks = []struct {
+	name, line string
+	seq        int64
+	ns         int64
+	err        string
+}{
+	{"bare", "7 1700000000123456789", 7, 1700000000123456789, ""},
+	{"prefixed", "tick | 8 1700000000123456789", 8, 1700000000123456789, ""},
+	{"padded prefix", "tick    | 9 1700000000123456789", 9, 1700000000123456789, ""},
+	{"a message", "procman | logs: 3 lines skipped", 0, 0, `not a tick: "procman | logs: 3 lines skipped"`},
+	{"one field", "tick | 9", 0, 0, `not a tick: "tick | 9"`},
+}
+
+func TestParseTick(t *testing.T) {
+	for _, tc := range ticks {
+		t.Run(tc.name, func(t *testing.T) {
+			seq, sent, err := parseTick(tc.line)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Errorf("parseTick(%q) error = %v, want %q", tc.line, err, tc.err)
+				}
+				return
+			}
+			if err != nil || seq != tc.seq || sent.UnixNano() != tc.ns {
+				t.Errorf("parseTick(%q) = %d, %d, %v; want %d, %d", tc.line, seq, sent.UnixNano(), err, tc.seq, tc.ns)
 			}
 		})
 	}

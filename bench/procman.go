@@ -184,3 +184,62 @@ func (l *lineLog) tail(n int) string {
 	}
 	return b.String()
 }
+
+// upDetachedWait bounds how long procman up -d may take to return.
+const upDetachedWait = 60 * time.Second
+
+// upDetached runs `procman up -d` in each of dirs at once and returns when
+// all have returned: the folders whose procman now runs in the background,
+// or an error after stopping those (down).
+func (e *env) upDetached(ctx context.Context, dirs ...string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, upDetachedWait)
+	defer cancel()
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.timeRun(ctx, dir, "", e.procman, "up", "-d")
+		}()
+	}
+	wg.Wait()
+	var up []string
+	for i, err := range errs {
+		if err == nil {
+			up = append(up, dirs[i])
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(err, e.down(ctx, up...))
+	}
+	return up, nil
+}
+
+// downWait bounds how long a background procman may take to exit after
+// procman down returned.
+const downWait = 10 * time.Second
+
+// down stops the background procman of each of dirs with `procman down`
+// (even when ctx is done: the benchmark was interrupted), waits until no
+// process runs the procman binary any more, and sweeps every process of
+// the run that is left.
+func (e *env) down(ctx context.Context, dirs ...string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upDetachedWait)
+	defer cancel()
+	var errs []error
+	for _, dir := range dirs {
+		if _, err := e.timeRun(ctx, dir, "", e.procman, "down"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, pid := range pidsOf(e.procman) {
+		if !waitGone(pid, downWait) {
+			errs = append(errs, fmt.Errorf("procman pid %d still runs %v after procman down", pid, downWait))
+		}
+	}
+	if left := e.sweep(pidsCarrying(markVar + "=" + e.tmp)); left > 0 {
+		errs = append(errs, fmt.Errorf("procman left %d processes running", left))
+	}
+	return errors.Join(errs...)
+}

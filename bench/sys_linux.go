@@ -203,6 +203,35 @@ func pidsCarrying(kv string) []int {
 	return out
 }
 
+// waitGone waits up to timeout for process pid, which need not be a child
+// of this one, to exit, on a pidfd; it reports whether it did. Before
+// Linux 5.3 (no pidfd_open) it looks every 10 ms instead.
+func waitGone(pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	fd, err := unix.PidfdOpen(pid, 0)
+	switch {
+	case errors.Is(err, unix.ESRCH):
+		return true
+	case err != nil:
+		for unix.Kill(pid, 0) == nil {
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return true
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, max(0, int(time.Until(deadline).Milliseconds())))
+		if errors.Is(err, unix.EINTR) && time.Now().Before(deadline) {
+			continue
+		}
+		return err == nil && n > 0
+	}
+}
+
 // machine describes this computer for the results.
 func machine() string {
 	model := "unknown CPU"

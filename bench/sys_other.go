@@ -44,6 +44,9 @@ func pidsOf(exe string) []int { return nil }
 // pidsCarrying finds nothing without /proc.
 func pidsCarrying(kv string) []int { return nil }
 
+// waitGone has nothing to wait for: pidsOf finds no process here.
+func waitGone(pid int, timeout time.Duration) bool { return true }
+
 // machine describes this computer for the results.
 func machine() string { return runtime.GOOS + "/" + runtime.GOARCH }
 

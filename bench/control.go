@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// controlSmall is how many services the small project runs: web, which
+// reports its starts on the sink, and four that only live.
+const controlSmall = 5
+
+// controlProcfile is n services running the child for 5 minutes, web
+// first, reporting its starts to sock ("" none: every one only lives).
+func (e *env) controlProcfile(n int, sock string) string {
+	var b strings.Builder
+	b.WriteString("tasks:\n")
+	child := strconv.Quote(e.child)
+	for i := range n {
+		name, env := fmt.Sprintf("s%03d", i), ""
+		if i == 0 && sock != "" {
+			name, env = "web", ", PROCMAN_BENCH_SOCK: "+strconv.Quote(sock)
+		}
+		fmt.Fprintf(&b, "  %s: {cmd: [%s], service: true, env: {PROCMAN_BENCH_LIFE: 5m%s}}\n", name, child, env)
+	}
+	return b.String()
+}
+
+// controlRows measures the control case: `procman ps` against `procman
+// list` on a project of controlSmall services and on one of
+// cfg.psServices, both under `procman up -d`; `procman restart web` in the
+// small one against killing and starting the child plus the client's
+// start-up; and the latency of `procman logs -f` (logsRows).
+func (e *env) controlRows(ctx context.Context, cfg config) []row {
+	nSmall := fmt.Sprintf("control: ps, %d services: median", controlSmall)
+	nBig := fmt.Sprintf("control: ps, %d services: median", cfg.psServices)
+	nRestart := "control: restart: median"
+	names := []string{nSmall, nBig, nRestart}
+	dir, err := e.caseDir("control")
+	if err != nil {
+		return failRows(err, append(names, logsNames...)...)
+	}
+	small, big, none := filepath.Join(dir, "small"), filepath.Join(dir, "big"), filepath.Join(dir, "none")
+	if err := errors.Join(writeProcfile(small, e.controlProcfile(controlSmall, filepath.Join(small, "s"))),
+		writeProcfile(big, e.controlProcfile(cfg.psServices, "")), writeProcfile(none, e.controlProcfile(1, ""))); err != nil {
+		return failRows(err, append(names, logsNames...)...)
+	}
+	rows, err := e.controlUp(ctx, cfg, small, big, none, names)
+	if err != nil {
+		rows = failRows(err, names...)
+	}
+	return append(rows, e.logsRows(ctx, cfg, filepath.Join(dir, "tick"))...)
+}
+
+// controlUp starts the small and the big project with procman up -d,
+// measures ps in both and restart in the small one (none: a project
+// where no procman runs), and stops both.
+func (e *env) controlUp(ctx context.Context, cfg config, small, big, none string, names []string) ([]row, error) {
+	s, err := newSink(small)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	e.logf("control: procman up -d, %d and %d services", controlSmall, cfg.psServices)
+	ups, err := e.upDetached(ctx, small, big)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.controlMeasure(ctx, cfg, s, small, big, none, names)
+	if derr := e.down(ctx, ups...); derr != nil {
+		return nil, errors.Join(err, derr)
+	}
+	return rows, err
+}
+
+// controlMeasure is controlUp's measures, once both projects run.
+func (e *env) controlMeasure(ctx context.Context, cfg config, s *sink, small, big, none string, names []string) ([]row, error) {
+	if _, err := s.next(ctx, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	var rows []row
+	for i, p := range []struct {
+		dir string
+		n   int
+	}{{small, controlSmall}, {big, cfg.psServices}} {
+		e.logf("control: ps and list on %d services, %d runs each", p.n, cfg.psRuns)
+		r, err := e.psRow(ctx, names[i], p.dir, p.n, cfg.psRuns)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	e.logf("control: restart web, %d times", cfg.restarts)
+	r, err := e.restartWebRow(ctx, names[2], small, none, s, cfg.restarts)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, r), nil
+}
+
+// writeProcfile makes dir and writes procfile into it.
+func writeProcfile(dir, procfile string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte(procfile), 0o644)
+}
+
+// psRow times `procman ps` against `procman list` in dir, runs each
+// after startupWarmup unmeasured ones, interleaved; the medians count. It
+// checks first that ps shows the n services up.
+func (e *env) psRow(ctx context.Context, name, dir string, n, runs int) (row, error) {
+	if err := e.checkPS(ctx, dir, n); err != nil {
+		return row{}, err
+	}
+	var floor, got []time.Duration
+	for i := range startupWarmup + runs {
+		f, err := e.timeRun(ctx, dir, "", e.procman, "list")
+		if err != nil {
+			return row{}, err
+		}
+		g, err := e.timeRun(ctx, dir, "", e.procman, "ps")
+		if err != nil {
+			return row{}, err
+		}
+		if i >= startupWarmup {
+			floor, got = append(floor, f), append(got, g)
+		}
+	}
+	f, g := median(floor), median(got)
+	return row{name: name, unit: dur, floor: secs(f), got: secs(g), target: "≤ floor + 1 ms",
+		verdict: check(g <= f+time.Millisecond),
+		note: fmt.Sprintf("floor: procman list; start to exit, medians of %d interleaved runs; p90 %s against %s",
+			runs, fmtDur(quantile(got, 0.9)), fmtDur(quantile(floor, 0.9)))}, nil
+}
+
+// checkPS runs `procman ps --json` in dir and checks that it shows n
+// tasks, every one running or ready.
+func (e *env) checkPS(ctx context.Context, dir string, n int) error {
+	cmd := exec.CommandContext(ctx, e.procman, "ps", "--json")
+	cmd.Dir, cmd.Env = dir, e.environ()
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("procman ps --json: %w", err)
+	}
+	var ps struct {
+		Tasks []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal(out, &ps); err != nil {
+		return fmt.Errorf("procman ps --json: %w", err)
+	}
+	up := 0
+	for _, t := range ps.Tasks {
+		if t.Status == "running" || t.Status == "ready" {
+			up++
+		}
+	}
+	if len(ps.Tasks) != n || up != n {
+		return fmt.Errorf("procman ps --json: %d tasks, %d up; want %d up", len(ps.Tasks), up, n)
+	}
+	return nil
+}
+
+// restartWebRow times n `procman restart web` in dir, from the client's
+// start to the new web's report on s, against the floor: this process
+// kills a child's group and starts it again (from the kill to its report,
+// on a sink of its own), plus the client's start-up (timeNoSupervisor in
+// none). The three run interleaved; the medians count.
+func (e *env) restartWebRow(ctx context.Context, name, dir, none string, s *sink, n int) (row, error) {
+	fdir := filepath.Join(dir, "floor")
+	if err := os.MkdirAll(fdir, 0o755); err != nil {
+		return row{}, err
+	}
+	fs, err := newSink(fdir)
+	if err != nil {
+		return row{}, err
+	}
+	defer func() { fs.close(); e.sweep(fs.children()) }()
+	cmd, err := e.startChild(fs.path)
+	if err != nil {
+		return row{}, err
+	}
+	defer func() { stopChild(cmd) }()
+	if _, err := fs.next(ctx, 10*time.Second); err != nil {
+		return row{}, fmt.Errorf("floor: %w", err)
+	}
+	var kill, client, got []time.Duration
+	extra := 0
+	for range n {
+		t0 := time.Now()
+		stopGroup(cmd)
+		if cmd, err = e.startChild(fs.path); err != nil {
+			return row{}, fmt.Errorf("floor: %w", err)
+		}
+		st, err := fs.next(ctx, 10*time.Second)
+		if err != nil {
+			return row{}, fmt.Errorf("floor: %w", err)
+		}
+		kill = append(kill, st.at.Sub(t0))
+		c, err := e.timeNoSupervisor(ctx, none)
+		if err != nil {
+			return row{}, err
+		}
+		client = append(client, c)
+		t0 = time.Now()
+		if _, err := e.timeRun(ctx, dir, "", e.procman, "restart", "web"); err != nil {
+			return row{}, err
+		}
+		st, err = s.next(ctx, 10*time.Second)
+		for err == nil && st.at.Before(t0) { // a start from before this restart
+			extra++
+			st, err = s.next(ctx, 10*time.Second)
+		}
+		if err != nil {
+			return row{}, fmt.Errorf("web: %w", err)
+		}
+		got = append(got, st.at.Sub(t0))
+	}
+	more, err := s.settle(ctx, 100*time.Millisecond)
+	if err != nil {
+		return row{}, err
+	}
+	extra += more
+	k, c, g := median(kill), median(client), median(got)
+	return row{name: name, unit: dur, floor: secs(k + c), got: secs(g), target: "≤ floor + 2 ms",
+		verdict: check(g <= k+c+2*time.Millisecond && extra == 0),
+		note: fmt.Sprintf("restart web (no ready probe) to its new child's start; floor: kill and start %s + client start-up (procman ps exiting 3: no procman) %s; medians of %d; p90 %s; %d extra child starts",
+			fmtDur(k), fmtDur(c), n, fmtDur(quantile(got, 0.9)), extra)}, nil
+}
+
+// timeNoSupervisor times `procman ps` in dir, where no procman runs: a
+// client's start-up, up to finding that there is no supervisor (exit 3).
+func (e *env) timeNoSupervisor(ctx context.Context, dir string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, e.procman, "ps")
+	cmd.Dir, cmd.Env = dir, e.environ()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	d := time.Since(t0)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		return 0, fmt.Errorf("procman ps where no procman runs: %v, want exit 3: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return d, nil
+}
+
+// stopChild ends cmd's group and reaps it, unless that was done already.
+func stopChild(cmd *exec.Cmd) {
+	if cmd.Process != nil && cmd.ProcessState == nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+}
+
+// tickEvery is how often the logs rows' task prints a line, and
+// tickWarmup how many of its first lines a reader skips: those a client
+// still starting up saw late.
+const (
+	tickEvery  = 20 * time.Millisecond
+	tickWarmup = 5
+)
+
+// logsNames are the rows of logsRows.
+var logsNames = []string{"control: logs -f latency: median", "control: logs -f latency: p99"}
+
+// logsRows measures `procman logs -f -n 0 tick` on a service that prints
+// its clock every tickEvery (the child with PROCMAN_BENCH_TICK), under
+// procman up -d in dir: for cfg.logLines lines, the time from the task's
+// write to the client's line reaching this process. The floor is the same
+// task started by this process, its stdout read directly.
+func (e *env) logsRows(ctx context.Context, cfg config, dir string) []row {
+	procfile := fmt.Sprintf("tasks:\n  tick: {cmd: [%s], service: true, env: {PROCMAN_BENCH_TICK: %s, PROCMAN_BENCH_LIFE: 5m}}\n",
+		strconv.Quote(e.child), tickEvery)
+	if err := writeProcfile(dir, procfile); err != nil {
+		return failRows(err, logsNames...)
+	}
+	e.logf("control: logs -f, %d lines a side", cfg.logLines)
+	floor, flost, err := e.readCmdTicks(ctx, exec.Command(e.child), cfg.logLines, "PROCMAN_BENCH_TICK="+tickEvery.String(), "PROCMAN_BENCH_LIFE=5m")
+	if err != nil {
+		return failRows(fmt.Errorf("floor: %w", err), logsNames...)
+	}
+	ups, err := e.upDetached(ctx, dir)
+	if err != nil {
+		return failRows(err, logsNames...)
+	}
+	client := exec.Command(e.procman, "logs", "-f", "-n", "0", "tick")
+	client.Dir = dir
+	got, lost, err := e.readCmdTicks(ctx, client, cfg.logLines)
+	if derr := e.down(ctx, ups...); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	if err != nil {
+		return failRows(err, logsNames...)
+	}
+	med, p99 := median(got), quantile(got, 0.99)
+	return []row{
+		{name: logsNames[0], unit: dur, floor: secs(median(floor)), got: secs(med), target: "≤ 2 ms",
+			verdict: check(med <= 2*time.Millisecond && lost == 0),
+			note: fmt.Sprintf("a line every %v, %d lines after %d; floor: the task's stdout read by the benchmark; %d lines lost (floor %d)",
+				tickEvery, cfg.logLines, tickWarmup, lost, flost)},
+		{name: logsNames[1], unit: dur, floor: secs(quantile(floor, 0.99)), got: secs(p99), target: "≤ 10 ms",
+			verdict: check(p99 <= 10*time.Millisecond)},
+	}
+}
+
+// readCmdTicks starts cmd (in a process group of its own, env added to
+// its environment, its stdout read by tickLines), reads n ticks after
+// tickWarmup, then interrupts cmd as Ctrl-C would and reaps it.
+func (e *env) readCmdTicks(ctx context.Context, cmd *exec.Cmd, n int, env ...string) ([]time.Duration, int, error) {
+	cmd.Env = e.environ(env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
+		return nil, 0, err
+	}
+	done := make(chan struct{})
+	lines := tickLines(r, done)
+	wait := time.Duration(n+tickWarmup)*tickEvery + 10*time.Second
+	lat, lost, err := collectTicks(ctx, lines, n, wait)
+	close(done)
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, strings.TrimSpace(stderr.String()))
+	}
+	return lat, lost, nil
+}
