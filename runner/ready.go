@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +75,7 @@ func (r *Runner) probe(p *process, t *tasks.Task, lines *logProbe) <-chan error 
 		var last error
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), min(rd.Timeout, time.Second))
-			last = check(ctx, rd, t, r.cfg.Environ(t))
+			last = check(ctx, rd, t, p.env)
 			cancel()
 			if last == nil {
 				res <- nil
@@ -97,21 +99,37 @@ func (r *Runner) probe(p *process, t *tasks.Task, lines *logProbe) <-chan error 
 func (r *Runner) check(p *process, t *tasks.Task) error {
 	ctx, cancel := context.WithTimeout(context.Background(), min(t.Ready.Timeout, r.cfg.Interval))
 	defer cancel()
-	return check(ctx, t.Ready, t, r.cfg.Environ(t))
+	return check(ctx, t.Ready, t, p.env)
 }
 
-// check tries a tcp, http or exec probe once.
+// expand replaces $VAR and ${VAR} in s by their values in env.
+func expand(s string, env []string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	return os.Expand(s, func(k string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	})
+}
+
+// check tries a tcp, http or exec probe once, in environment env: $VAR in
+// a tcp or http address is the task's (each replica's own $PORT).
 func check(ctx context.Context, rd *tasks.Ready, t *tasks.Task, env []string) error {
 	switch {
 	case rd.TCP != "":
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", rd.TCP)
+		c, err := d.DialContext(ctx, "tcp", expand(rd.TCP, env))
 		if err != nil {
 			return err
 		}
 		return c.Close()
 	case rd.HTTP != "":
-		return httpCheck(ctx, rd.HTTP)
+		return httpCheck(ctx, expand(rd.HTTP, env))
 	case rd.Exec != nil:
 		cmd := exec.CommandContext(ctx, rd.Exec.Argv[0], rd.Exec.Argv[1:]...)
 		cmd.Dir, cmd.Env = t.Dir, env

@@ -325,3 +325,13 @@ func TestLoadDebounce(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadReadyWithVars(t *testing.T) {
+	c := mustLoad(t, "tasks:\n  a: {cmd: x, service: true, ready: {tcp: $PORT}}\n  b: {cmd: x, service: true, ready: {http: \"http://127.0.0.1:${PORT}/health\"}}\n")
+	if got := c.Tasks["a"].Ready.TCP; got != "127.0.0.1:$PORT" {
+		t.Errorf("tcp = %q", got)
+	}
+	if got := c.Tasks["b"].Ready.HTTP; got != "http://127.0.0.1:${PORT}/health" {
+		t.Errorf("http = %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package tasks
 import (
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,14 +63,21 @@ func (p *parser) readyTCP(s scope, n *yaml.Node) string {
 	if !ok {
 		return ""
 	}
-	if isPort(v) {
+	if isPort(withVars(v)) {
 		return "127.0.0.1:" + v
 	}
-	if _, port, err := net.SplitHostPort(v); err != nil || !isPort(port) {
+	if _, port, err := net.SplitHostPort(withVars(v)); err != nil || !isPort(port) {
 		p.errorf(s, n, "ready.tcp: want host:port or a port number, got %q", v)
 		return ""
 	}
 	return v
+}
+
+// withVars is v with every $VAR and ${VAR} as 1: what a probe's address
+// looks like once the task's environment is in (ready: {tcp: $PORT}: each
+// replica's own port), for checking its form.
+func withVars(v string) string {
+	return os.Expand(v, func(string) string { return "1" })
 }
 
 func isPort(s string) bool {
@@ -89,7 +97,7 @@ func (p *parser) readyHTTP(s scope, n *yaml.Node) string {
 	if !ok {
 		return ""
 	}
-	u, err := url.Parse(v)
+	u, err := url.Parse(withVars(v))
 	switch {
 	case err == nil && u.Scheme == "https":
 		p.errorf(s, n, "ready.http: https is not supported (dev certificates rarely verify); probe http://, or use exec: \"curl -fsSk %s\"", v)
