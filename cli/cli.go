@@ -33,6 +33,7 @@ type CLI struct {
 	Restart RestartCmd `cmd:"" help:"Restart tasks as a change to their files would; wait until they are ready again."`
 	Stop    StopCmd    `cmd:"" help:"Stop services and keep them stopped until procman start."`
 	Start   StartCmd   `cmd:"" help:"Start stopped services (their deps first); wait until they are ready."`
+	Scale   ScaleCmd   `cmd:"" help:"Change the replicas of running services (web=5); wait until the new ones are ready."`
 	Logs    LogsCmd    `cmd:"" help:"Print the tasks' last lines (-n), then follow them (-f)."`
 	Attach  AttachCmd  `cmd:"" help:"Follow every task's output; Ctrl-C leaves the services running."`
 	Down    DownCmd    `cmd:"" help:"Stop the running supervisor as Ctrl-C would; wait until every task stopped."`

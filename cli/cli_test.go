@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"procman": func() { os.Exit(Main(os.Args[1:])) },
 		"listen":  fakeListen,
+		"sampler": sampler,
 	})
 }
 
@@ -57,6 +58,32 @@ func fakeListen() {
 		fmt.Println("closed")
 	}
 	time.Sleep(30 * time.Second)
+}
+
+// sampler is the program `sampler PIDFILE STOPFILE`: every 10 ms until
+// STOPFILE exists (30 s at most), it checks that at least one of the pids
+// in PIDFILE is alive, and prints a line for each sample when none is.
+// It prints the number of samples at the end.
+func sampler() {
+	pidfile, stop := os.Args[1], os.Args[2]
+	samples := 0
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); samples++ {
+		if _, err := os.Stat(stop); err == nil {
+			break
+		}
+		b, _ := os.ReadFile(pidfile)
+		up := false
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && alive(pid) {
+				up = true
+			}
+		}
+		if !up {
+			fmt.Printf("none running at sample %d\n", samples)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Printf("%d samples\n", samples)
 }
 
 // answerHTTP reads a request's head from c, if any comes, and answers 200.

@@ -170,6 +170,9 @@ func (c *UpCmd) backgroundArgs(g *Globals, p *project) []string {
 	if c.NoWatch {
 		args = append(args, "--no-watch")
 	}
+	if c.Formation != "" {
+		args = append(args, "-m", c.Formation)
+	}
 	return append(append(args, "--"), c.Tasks...)
 }
 

@@ -9,11 +9,12 @@ import (
 
 // UpCmd is `procman up [TASK...]`.
 type UpCmd struct {
-	Tasks   []string `arg:"" optional:"" help:"Tasks to start (default: every service)."`
-	Force   bool     `help:"Run once tasks even when they are up to date."`
-	DryRun  bool     `help:"Print the plan and run nothing."`
-	NoWatch bool     `help:"Do not watch files, even where tasks have a watch block."`
-	Detach  bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps), or failed to start."`
+	Tasks     []string `arg:"" optional:"" help:"Tasks to start (default: every service)."`
+	Force     bool     `help:"Run once tasks even when they are up to date."`
+	DryRun    bool     `help:"Print the plan and run nothing."`
+	NoWatch   bool     `help:"Do not watch files, even where tasks have a watch block."`
+	Detach    bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps), or failed to start."`
+	Formation string   `short:"m" placeholder:"NAME=N,..." help:"Replicas of services for this run, as foreman's -m: web=2,worker=0 (all=N for the others)."`
 }
 
 // Run starts the services and supervises them until Ctrl-C.
@@ -29,6 +30,10 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 			return &usageError{fmt.Errorf("%s has no services to start: mark long-running tasks `service: true`, or name the tasks to run", p.cfg.File)}
 		}
 	}
+	counts, err := formation(c.Formation, p.cfg)
+	if err != nil {
+		return err
+	}
 	if c.DryRun {
 		return p.dryRun(targets...)
 	}
@@ -38,5 +43,5 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	if p.detached = detachedChild(); p.detached != nil {
 		p.out = g.backgroundOutput(p.cfg)
 	}
-	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch})
+	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch, Formation: counts})
 }

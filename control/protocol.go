@@ -25,17 +25,19 @@ const (
 	OpStart   = "start"   // start stopped services; answered when ready
 	OpLogs    = "logs"    // the last Lines lines, then with Follow the new ones
 	OpDown    = "down"    // stop the supervisor; answered when every task stopped
+	OpScale   = "scale"   // change the replicas of services; answered when the new ones are ready
 )
 
 // Request is one line from a client.
 type Request struct {
-	V      int      `json:"v"`                 // Version
-	ID     int      `json:"id,omitempty"`      // echoed in the replies
-	Op     string   `json:"op"`                // one of the Op constants
-	Tasks  []string `json:"tasks,omitempty"`   // restart, stop, start, logs (none: every task)
-	NoWait bool     `json:"no_wait,omitempty"` // restart, start: answer once asked, not once ready
-	Lines  int      `json:"lines,omitempty"`   // logs: how many of the last lines first
-	Follow bool     `json:"follow,omitempty"`  // logs: then every new line, until the client goes
+	V      int            `json:"v"`                 // Version
+	ID     int            `json:"id,omitempty"`      // echoed in the replies
+	Op     string         `json:"op"`                // one of the Op constants
+	Tasks  []string       `json:"tasks,omitempty"`   // restart, stop, start, logs (none: every task)
+	NoWait bool           `json:"no_wait,omitempty"` // restart, start: answer once asked, not once ready
+	Lines  int            `json:"lines,omitempty"`   // logs: how many of the last lines first
+	Follow bool           `json:"follow,omitempty"`  // logs: then every new line, until the client goes
+	Counts map[string]int `json:"counts,omitempty"`  // scale: replicas by service
 }
 
 // Reply is one line from the server. A request gets exactly one reply

@@ -26,6 +26,9 @@ type Supervisor interface {
 	Restart(ctx context.Context, names []string, reason string) error
 	Stop(ctx context.Context, names []string, reason string) error
 	Start(ctx context.Context, names []string, reason string) error
+	// Scale sets the replicas of services by name, and returns when the
+	// new ones are ready and the surplus ones stopped.
+	Scale(ctx context.Context, counts map[string]int, reason string) error
 }
 
 // Limits of a connection: a request line longer than maxLine is refused;
@@ -213,10 +216,12 @@ func (cn *conn) handle(ctx context.Context, req Request) bool {
 		err = cn.s.Sup.Stop(ctx, req.Tasks, "procman stop")
 	case OpLogs:
 		return cn.logs(ctx, req)
+	case OpScale:
+		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Scale(ctx, req.Counts, "procman scale") })
 	case OpDown:
 		err = cn.s.down(ctx)
 	default:
-		cn.fail(req.ID, &Error{Code: CodeUnknownOp, Message: fmt.Sprintf("unknown op %q: ps, restart, stop, start, logs or down", req.Op)})
+		cn.fail(req.ID, &Error{Code: CodeUnknownOp, Message: fmt.Sprintf("unknown op %q: ps, restart, stop, start, scale, logs or down", req.Op)})
 		return true
 	}
 	if err != nil {

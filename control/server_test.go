@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -70,6 +71,13 @@ func (f *fakeSup) Stop(_ context.Context, names []string, _ string) error {
 }
 func (f *fakeSup) Start(_ context.Context, names []string, _ string) error {
 	return f.do("start", names)
+}
+func (f *fakeSup) Scale(_ context.Context, counts map[string]int, _ string) error {
+	var names []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		names = append(names, fmt.Sprintf("%s=%d", k, counts[k]))
+	}
+	return f.do("scale", names)
 }
 
 // serve starts a server on a socket in a short temporary folder (a test's
@@ -208,7 +216,11 @@ func TestServer_Operations(t *testing.T) {
 			t.Fatalf("%s: %+v", op, rep)
 		}
 	}
-	if want := []string{"restart web,db", "stop web,db", "start web,db"}; !slices.Equal(sup.asked, want) {
+	fmt.Fprintln(c, `{"v": 1, "op": "scale", "counts": {"web": 3, "api": 0}}`)
+	if rep := reply(t, r); rep.OK == nil || !*rep.OK {
+		t.Fatalf("scale: %+v", rep)
+	}
+	if want := []string{"restart web,db", "stop web,db", "start web,db", "scale api=0,web=3"}; !slices.Equal(sup.asked, want) {
 		t.Errorf("asked %q, want %q", sup.asked, want)
 	}
 }
