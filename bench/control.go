@@ -35,75 +35,67 @@ func (e *env) controlProcfile(n int, sock string) string {
 }
 
 // controlRows measures the control case: `procman ps` against `procman
-// list` on a project of controlSmall services and on one of
-// cfg.psServices, both under `procman up -d`; `procman restart web` in the
-// small one against killing and starting the child plus the client's
+// list` on a project of controlSmall services, then on one of
+// cfg.psServices, each under a `procman up -d` of its own (one after the
+// other: ps reads every process's /proc/PID/stat, so the big project's
+// processes would weigh on the small one's ps); `procman restart web` in
+// the small one against killing and starting the child plus a client's
 // start-up; and the latency of `procman logs -f` (logsRows).
 func (e *env) controlRows(ctx context.Context, cfg config) []row {
 	nSmall := fmt.Sprintf("control: ps, %d services: median", controlSmall)
 	nBig := fmt.Sprintf("control: ps, %d services: median", cfg.psServices)
 	nRestart := "control: restart: median"
-	names := []string{nSmall, nBig, nRestart}
+	names := append([]string{nSmall, nBig, nRestart}, logsNames...)
 	dir, err := e.caseDir("control")
 	if err != nil {
-		return failRows(err, append(names, logsNames...)...)
+		return failRows(err, names...)
 	}
 	small, big, none := filepath.Join(dir, "small"), filepath.Join(dir, "big"), filepath.Join(dir, "none")
 	if err := errors.Join(writeProcfile(small, e.controlProcfile(controlSmall, filepath.Join(small, "s"))),
 		writeProcfile(big, e.controlProcfile(cfg.psServices, "")), writeProcfile(none, e.controlProcfile(1, ""))); err != nil {
-		return failRows(err, append(names, logsNames...)...)
+		return failRows(err, names...)
 	}
-	rows, err := e.controlUp(ctx, cfg, small, big, none, names)
-	if err != nil {
-		rows = failRows(err, names...)
-	}
-	return append(rows, e.logsRows(ctx, cfg, filepath.Join(dir, "tick"))...)
-}
-
-// controlUp starts the small and the big project with procman up -d,
-// measures ps in both and restart in the small one (none: a project
-// where no procman runs), and stops both.
-func (e *env) controlUp(ctx context.Context, cfg config, small, big, none string, names []string) ([]row, error) {
 	s, err := newSink(small)
 	if err != nil {
-		return nil, err
+		return failRows(err, names...)
 	}
-	defer s.close()
-	e.logf("control: procman up -d, %d and %d services", controlSmall, cfg.psServices)
-	ups, err := e.upDetached(ctx, small, big)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := e.controlMeasure(ctx, cfg, s, small, big, none, names)
-	if derr := e.down(ctx, ups...); derr != nil {
-		return nil, errors.Join(err, derr)
-	}
-	return rows, err
-}
-
-// controlMeasure is controlUp's measures, once both projects run.
-func (e *env) controlMeasure(ctx context.Context, cfg config, s *sink, small, big, none string, names []string) ([]row, error) {
-	if _, err := s.next(ctx, 10*time.Second); err != nil {
-		return nil, fmt.Errorf("web: %w", err)
-	}
-	var rows []row
-	for i, p := range []struct {
-		dir string
-		n   int
-	}{{small, controlSmall}, {big, cfg.psServices}} {
-		e.logf("control: ps and list on %d services, %d runs each", p.n, cfg.psRuns)
-		r, err := e.psRow(ctx, names[i], p.dir, p.n, cfg.psRuns)
+	e.logf("control: procman up -d, %d services", controlSmall)
+	sm := e.underUp(ctx, small, []string{nSmall, nRestart}, func() ([]row, error) {
+		if _, err := s.next(ctx, 10*time.Second); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		e.logf("control: ps and list, %d runs each", cfg.psRuns)
+		ps, err := e.psRow(ctx, nSmall, small, controlSmall, cfg.psRuns)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, r)
+		e.logf("control: restart web, %d times", cfg.restarts)
+		rs, err := e.restartWebRow(ctx, nRestart, small, none, s, cfg.restarts)
+		return []row{ps, rs}, err
+	})
+	s.close()
+	e.logf("control: procman up -d, %d services; ps and list, %d runs each", cfg.psServices, cfg.psRuns)
+	bg := e.underUp(ctx, big, []string{nBig}, func() ([]row, error) {
+		r, err := e.psRow(ctx, nBig, big, cfg.psServices, cfg.psRuns)
+		return []row{r}, err
+	})
+	return append([]row{sm[0], bg[0], sm[1]}, e.logsRows(ctx, cfg, filepath.Join(dir, "tick"))...)
+}
+
+// underUp runs measure while a `procman up -d` runs in dir, then stops
+// it: measure's rows, or rows named names that say why they failed.
+func (e *env) underUp(ctx context.Context, dir string, names []string, measure func() ([]row, error)) []row {
+	if err := e.upDetached(ctx, dir); err != nil {
+		return failRows(err, names...)
 	}
-	e.logf("control: restart web, %d times", cfg.restarts)
-	r, err := e.restartWebRow(ctx, names[2], small, none, s, cfg.restarts)
+	rows, err := measure()
+	if derr := e.down(ctx, dir); derr != nil {
+		err = errors.Join(err, derr)
+	}
 	if err != nil {
-		return nil, err
+		return failRows(err, names...)
 	}
-	return append(rows, r), nil
+	return rows
 }
 
 // writeProcfile makes dir and writes procfile into it.
@@ -136,10 +128,13 @@ func (e *env) psRow(ctx context.Context, name, dir string, n, runs int) (row, er
 		}
 	}
 	f, g := median(floor), median(got)
+	note := fmt.Sprintf("floor: procman list; start to exit, medians of %d interleaved runs; p90 %s against %s",
+		runs, fmtDur(quantile(got, 0.9)), fmtDur(quantile(floor, 0.9)))
+	if n := processes(); n > 0 {
+		note += fmt.Sprintf("; %d processes on the machine", n)
+	}
 	return row{name: name, unit: dur, floor: secs(f), got: secs(g), target: "≤ floor + 1 ms",
-		verdict: check(g <= f+time.Millisecond),
-		note: fmt.Sprintf("floor: procman list; start to exit, medians of %d interleaved runs; p90 %s against %s",
-			runs, fmtDur(quantile(got, 0.9)), fmtDur(quantile(floor, 0.9)))}, nil
+		verdict: check(g <= f+time.Millisecond), note: note}, nil
 }
 
 // checkPS runs `procman ps --json` in dir and checks that it shows n
@@ -288,25 +283,26 @@ func (e *env) logsRows(ctx context.Context, cfg config, dir string) []row {
 	if err != nil {
 		return failRows(fmt.Errorf("floor: %w", err), logsNames...)
 	}
-	ups, err := e.upDetached(ctx, dir)
-	if err != nil {
-		return failRows(err, logsNames...)
-	}
-	client := exec.Command(e.procman, "logs", "-f", "-n", "0", "tick")
-	client.Dir = dir
-	got, lost, err := e.readCmdTicks(ctx, client, cfg.logLines)
-	if derr := e.down(ctx, ups...); derr != nil {
-		err = errors.Join(err, derr)
-	}
-	if err != nil {
-		return failRows(err, logsNames...)
-	}
+	return e.underUp(ctx, dir, logsNames, func() ([]row, error) {
+		client := exec.Command(e.procman, "logs", "-f", "-n", "0", "tick")
+		client.Dir = dir
+		got, lost, err := e.readCmdTicks(ctx, client, cfg.logLines)
+		if err != nil {
+			return nil, err
+		}
+		return tickRows(floor, got, flost, lost, cfg.logLines), nil
+	})
+}
+
+// tickRows are the rows of logsRows: the medians and p99s of the floor's
+// and the client's latencies, lost lines in the note.
+func tickRows(floor, got []time.Duration, flost, lost, n int) []row {
 	med, p99 := median(got), quantile(got, 0.99)
 	return []row{
 		{name: logsNames[0], unit: dur, floor: secs(median(floor)), got: secs(med), target: "≤ 2 ms",
 			verdict: check(med <= 2*time.Millisecond && lost == 0),
 			note: fmt.Sprintf("a line every %v, %d lines after %d; floor: the task's stdout read by the benchmark; %d lines lost (floor %d)",
-				tickEvery, cfg.logLines, tickWarmup, lost, flost)},
+				tickEvery, n, tickWarmup, lost, flost)},
 		{name: logsNames[1], unit: dur, floor: secs(quantile(floor, 0.99)), got: secs(p99), target: "≤ 10 ms",
 			verdict: check(p99 <= 10*time.Millisecond)},
 	}

@@ -188,32 +188,15 @@ func (l *lineLog) tail(n int) string {
 // upDetachedWait bounds how long procman up -d may take to return.
 const upDetachedWait = 60 * time.Second
 
-// upDetached runs `procman up -d` in each of dirs at once and returns when
-// all have returned: the folders whose procman now runs in the background,
-// or an error after stopping those (down).
-func (e *env) upDetached(ctx context.Context, dirs ...string) ([]string, error) {
+// upDetached runs `procman up -d` in dir; when it fails, it stops what
+// it may have left (down).
+func (e *env) upDetached(ctx context.Context, dir string) error {
 	ctx, cancel := context.WithTimeout(ctx, upDetachedWait)
 	defer cancel()
-	errs := make([]error, len(dirs))
-	var wg sync.WaitGroup
-	for i, dir := range dirs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = e.timeRun(ctx, dir, "", e.procman, "up", "-d")
-		}()
+	if _, err := e.timeRun(ctx, dir, "", e.procman, "up", "-d"); err != nil {
+		return errors.Join(err, e.down(ctx))
 	}
-	wg.Wait()
-	var up []string
-	for i, err := range errs {
-		if err == nil {
-			up = append(up, dirs[i])
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, errors.Join(err, e.down(ctx, up...))
-	}
-	return up, nil
+	return nil
 }
 
 // downWait bounds how long a background procman may take to exit after

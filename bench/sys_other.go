@@ -41,6 +41,9 @@ func sampleProc(pid int) (procSample, error) { return procSample{}, errUnsupport
 // pidsOf finds nothing without /proc.
 func pidsOf(exe string) []int { return nil }
 
+// processes cannot count without /proc: 0.
+func processes() int { return 0 }
+
 // pidsCarrying finds nothing without /proc.
 func pidsCarrying(kv string) []int { return nil }
 
