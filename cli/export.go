@@ -113,3 +113,48 @@ func ownEnv(cfg *tasks.Config, environ []string, port int) map[string]bool {
 	}
 	return own
 }
+
+// execArgv is the task's argv with an absolute program: a relative path is
+// taken from the task's folder, a bare name looked up on PATH. A name not
+// found stays bare, with a warning.
+func execArgv(t *tasks.Task, environ []string) ([]string, []string) {
+	argv := append([]string(nil), t.Cmd.Argv...)
+	prog := argv[0]
+	switch {
+	case filepath.IsAbs(prog):
+		return argv, nil
+	case strings.Contains(prog, "/"):
+		argv[0] = filepath.Join(t.Dir, prog)
+		return argv, nil
+	}
+	if p := lookPath(prog, envValue(environ, "PATH")); p != "" {
+		argv[0] = p
+		return argv, nil
+	}
+	return argv, []string{fmt.Sprintf("task %q: %q is not on PATH; ExecStart names it bare and systemd looks for it on its own PATH", t.Name, prog)}
+}
+
+// lookPath finds an executable regular file named prog in the absolute
+// folders of path.
+func lookPath(prog, path string) string {
+	for _, dir := range filepath.SplitList(path) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, prog)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+// envValue returns the value of key in environ, or "".
+func envValue(environ []string, key string) string {
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

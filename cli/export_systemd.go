@@ -2,9 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,8 +21,9 @@ type systemdOptions struct {
 }
 
 // systemdUnits returns APP.target, then one unit per task that targets
-// (default: every service) need, deps first. Warnings name programs that
-// are not on PATH.
+// (default: every service) need, deps first: a template APP-NAME@.service
+// for a service of several replicas, none for a service of none. Warnings
+// name programs that are not on PATH.
 func systemdUnits(cfg *tasks.Config, targets []string, o systemdOptions) ([]unitFile, []string, error) {
 	if len(targets) == 0 {
 		if targets = cfg.Services(); len(targets) == 0 {
@@ -38,18 +38,39 @@ func systemdUnits(cfg *tasks.Config, targets []string, o systemdOptions) ([]unit
 		o.App = cfg.Name
 	}
 	o.App = unitSafe(o.App)
-	wants := make([]string, len(targets))
-	for i, t := range targets {
-		wants[i] = unitName(o.App, t)
-	}
-	units := []unitFile{{o.App + ".target", targetUnit(cfg, o.App, wants)}}
+	units := []unitFile{{o.App + ".target", targetUnit(cfg, o.App, targets)}}
+	need := running(cfg, targets)
 	var warnings []string
 	for _, name := range order {
-		text, warn := taskUnit(cfg, cfg.Tasks[name], o)
-		units = append(units, unitFile{unitName(o.App, name), text})
+		if !need[name] {
+			continue
+		}
+		t := cfg.Tasks[name]
+		text, warn := taskUnit(cfg, t, o)
+		units = append(units, unitFile{unitFileName(o.App, t), text})
 		warnings = append(warnings, warn...)
 	}
 	return units, warnings, nil
+}
+
+// running returns targets and their deps, leaving out services of no
+// replicas and the deps that only they need: nothing runs for them.
+func running(cfg *tasks.Config, targets []string) map[string]bool {
+	need := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		if need[name] || cfg.Tasks[name].Replicas == 0 {
+			return
+		}
+		need[name] = true
+		for _, d := range cfg.Tasks[name].Deps {
+			visit(d)
+		}
+	}
+	for _, t := range targets {
+		visit(t)
+	}
+	return need
 }
 
 // generatedBy heads every unit.
@@ -59,32 +80,64 @@ func generatedBy(cfg *tasks.Config) string {
 }
 
 // targetUnit groups the exported units: starting or stopping the target
-// starts or stops them all.
-func targetUnit(cfg *tasks.Config, app string, wants []string) string {
+// starts or stops them all. It wants every replica of a templated service,
+// and says in a comment which targets run no replicas.
+func targetUnit(cfg *tasks.Config, app string, targets []string) string {
 	var b strings.Builder
 	b.WriteString(generatedBy(cfg))
-	fmt.Fprintf(&b, "[Unit]\nDescription=%s\nWants=%s\n", specifiers(app+" (procman)"), strings.Join(wants, " "))
+	fmt.Fprintf(&b, "[Unit]\nDescription=%s\n", specifiers(app+" (procman)"))
+	wants, none := instances(cfg, app, targets)
+	if len(wants) > 0 {
+		fmt.Fprintf(&b, "Wants=%s\n", strings.Join(wants, " "))
+	}
+	for _, name := range none {
+		fmt.Fprintf(&b, "# %s has replicas: 0, so it has no unit and is not wanted.\n", name)
+	}
 	b.WriteString("\n[Install]\nWantedBy=default.target\n")
 	return b.String()
 }
 
+// instances returns the units that run the named tasks, a templated
+// service's APP-NAME@1.service ... @N, and apart the names of the services
+// of no replicas.
+func instances(cfg *tasks.Config, app string, names []string) (units, none []string) {
+	for _, name := range names {
+		switch n := cfg.Tasks[name].Replicas; {
+		case n == 0:
+			none = append(none, name)
+		case n == 1:
+			units = append(units, unitName(app, name))
+		default:
+			for i := 1; i <= n; i++ {
+				units = append(units, fmt.Sprintf("%s@%d.service", unitBase(app, name), i))
+			}
+		}
+	}
+	return units, none
+}
+
 // taskUnit is the unit for one task: a simple service for a service, a
 // oneshot that stays active after success for a once or plain task, so
-// that it runs once per start of the target.
+// that it runs once per start of the target. A service of several replicas
+// gets a template, its instance %i the replica's number.
 func taskUnit(cfg *tasks.Config, t *tasks.Task, o systemdOptions) (string, []string) {
 	var b strings.Builder
 	b.WriteString(generatedBy(cfg))
-	desc := o.App + " " + t.Name
-	if t.Desc != "" {
-		desc += ": " + t.Desc
+	replica := "" // what names a replica: ".%i" in a template
+	if t.Replicas > 1 {
+		replica = ".%i"
 	}
-	fmt.Fprintf(&b, "[Unit]\nDescription=%s\nPartOf=%s.target\n", specifiers(oneLine(desc)), o.App)
-	if len(t.Deps) > 0 {
-		deps := make([]string, len(t.Deps))
-		for i, d := range t.Deps {
-			deps[i] = unitName(o.App, d)
-		}
+	desc := specifiers(o.App+" "+t.Name) + replica
+	if t.Desc != "" {
+		desc += specifiers(oneLine(": " + t.Desc))
+	}
+	fmt.Fprintf(&b, "[Unit]\nDescription=%s\nPartOf=%s.target\n", desc, o.App)
+	deps, none := instances(cfg, o.App, t.Deps)
+	if len(deps) > 0 {
 		fmt.Fprintf(&b, "Requires=%s\nAfter=%[1]s\n", strings.Join(deps, " "))
+	}
+	for _, d := range none {
+		fmt.Fprintf(&b, "# %s has replicas: 0: nothing runs for it to require.\n", d)
 	}
 	b.WriteString("\n[Service]\n")
 	if t.Kind == tasks.Service {
@@ -96,16 +149,12 @@ func taskUnit(cfg *tasks.Config, t *tasks.Task, o systemdOptions) (string, []str
 		fmt.Fprintf(&b, "User=%s\n", o.User)
 	}
 	fmt.Fprintf(&b, "WorkingDirectory=%s\n", specifiers(t.Dir))
-	for _, kv := range unitEnv(cfg, t, o) {
-		fmt.Fprintf(&b, "Environment=%s\n", quoteUnit(specifiers(kv), '"'))
-	}
-	argv, warn := execArgv(t, o.Environ)
-	fmt.Fprintf(&b, "ExecStart=%s\n", execLine(argv))
+	warn := writeExec(&b, cfg, t, o, replica != "")
 	if t.Kind == tasks.Service {
 		writeRestart(&b, t)
 	}
 	fmt.Fprintf(&b, "KillMode=control-group\nKillSignal=%s\nTimeoutStopSec=%s\n", unix.SignalName(t.StopSignal), sdDuration(t.StopTimeout))
-	fmt.Fprintf(&b, "SyslogIdentifier=%s\n", unitBase(o.App, t.Name))
+	fmt.Fprintf(&b, "SyslogIdentifier=%s%s\n", unitBase(o.App, t.Name), replica)
 	return b.String(), warn
 }
 
@@ -143,49 +192,36 @@ func unitEnv(cfg *tasks.Config, t *tasks.Task, o systemdOptions) []string {
 	return out
 }
 
-// execArgv is the task's argv with an absolute program: a relative path is
-// taken from the task's folder, a bare name looked up on PATH. A name not
-// found stays bare, with a warning.
-func execArgv(t *tasks.Task, environ []string) ([]string, []string) {
-	argv := append([]string(nil), t.Cmd.Argv...)
-	prog := argv[0]
-	switch {
-	case filepath.IsAbs(prog):
-		return argv, nil
-	case strings.Contains(prog, "/"):
-		argv[0] = filepath.Join(t.Dir, prog)
-		return argv, nil
-	}
-	if p := lookPath(prog, envValue(environ, "PATH")); p != "" {
-		argv[0] = p
-		return argv, nil
-	}
-	return argv, []string{fmt.Sprintf("task %q: %q is not on PATH; ExecStart names it bare and systemd looks for it on its own PATH", t.Name, prog)}
-}
-
-// lookPath finds an executable regular file named prog in the absolute
-// folders of path.
-func lookPath(prog, path string) string {
-	for _, dir := range filepath.SplitList(path) {
-		if !filepath.IsAbs(dir) {
-			continue
-		}
-		p := filepath.Join(dir, prog)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
+// writeExec writes Environment= and ExecStart=. In a template, PS names
+// the replica, NAME.%i, as foreman sets it; and a numeric PORT, which
+// replica i gets plus i-1, is computed in ExecStart= (Environment= cannot
+// add), so it has no Environment= line there.
+func writeExec(b *strings.Builder, cfg *tasks.Config, t *tasks.Task, o systemdOptions, template bool) []string {
+	env := unitEnv(cfg, t, o)
+	port, err := strconv.Atoi(envValue(env, "PORT"))
+	perReplica := template && err == nil
+	var lines []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !(template && k == "PS" || perReplica && k == "PORT") {
+			lines = append(lines, specifiers(kv))
 		}
 	}
-	return ""
-}
-
-// envValue returns the value of key in environ, or "".
-func envValue(environ []string, key string) string {
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-			return v
-		}
+	if template {
+		lines = append(lines, "PS="+specifiers(t.Name)+".%i")
+		sort.Strings(lines)
 	}
-	return ""
+	for _, kv := range lines {
+		fmt.Fprintf(b, "Environment=%s\n", quoteUnit(kv, '"'))
+	}
+	argv, warn := execArgv(t, o.Environ)
+	line := execLine(argv)
+	if perReplica {
+		fmt.Fprintf(b, "# Replica %%i gets PORT=%d + %%i - 1, which Environment= cannot compute: sh sets it.\n", port)
+		line = portExecLine(argv, t.Cmd.Shell, port)
+	}
+	fmt.Fprintf(b, "ExecStart=%s\n", line)
+	return warn
 }
 
 // execLine quotes argv for ExecStart=: "$" and "%" are doubled (systemd
@@ -206,6 +242,41 @@ func execLine(argv []string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// portExecLine is ExecStart= for a template whose replicas listen on
+// PORT + %i - 1, which Environment= cannot compute: /bin/sh -c exports
+// PORT, then runs the task's shell command as it is, or execs its argv
+// quoted for sh. The script is escaped as execLine escapes a word, but for
+// the %i that systemd must expand.
+func portExecLine(argv []string, shell bool, port int) string {
+	script := argv[len(argv)-1]
+	if !shell {
+		words := make([]string, len(argv))
+		for i, a := range argv {
+			words[i] = shellQuote(a)
+		}
+		script = "exec " + strings.Join(words, " ")
+	}
+	script = specifiers(strings.ReplaceAll(script, "$", "$$"))
+	quote := byte('\'')
+	if strings.ContainsRune(script, '\'') {
+		quote = '"'
+	}
+	set := fmt.Sprintf("export PORT=$$((%d + %%i - 1)); ", port)
+	return "/bin/sh -c " + quoteUnit(set+script, quote)
+}
+
+// shellQuote quotes a word for sh: a word that is not plain goes in
+// single quotes, each quote inside it closing them, escaped, reopening.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, plainShellChars) == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// plainShellChars are the characters a word may hold unquoted in sh.
+const plainShellChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+,:=@%-"
 
 // plainUnitChars are the characters a word of ExecStart= may hold unquoted.
 const plainUnitChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+,:=@%$-"
@@ -239,6 +310,15 @@ func specifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // oneLine folds a text onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// unitFileName is the file of a task's unit: APP-NAME@.service, a
+// template, for a service of several replicas.
+func unitFileName(app string, t *tasks.Task) string {
+	if t.Replicas > 1 {
+		return unitBase(app, t.Name) + "@.service"
+	}
+	return unitName(app, t.Name)
+}
 
 // unitName is the service unit of a task.
 func unitName(app, task string) string { return unitBase(app, task) + ".service" }

@@ -50,12 +50,58 @@ tasks:
   lint: tool lint
 `
 
+// replicasProcfile has services of several replicas (with a numeric PORT
+// and an argv, with PORT and a shell command, without PORT), one of none
+// with a dep that only it needs, and tasks that depend on them.
+const replicasProcfile = `name: shop
+tasks:
+  seed: tool seed
+  db:
+    cmd: tool db
+    service: true
+    replicas: 0
+    deps: [seed]
+  migrate:
+    cmd: tool migrate
+    deps: [db]
+  web:
+    desc: the web server
+    cmd: [tool, serve, "it's", "$1 50%"]
+    service: true
+    replicas: 3
+    env: {PORT: "3000", PS: web}
+    deps: [migrate]
+  api:
+    cmd: tool api --port $PORT 2>&1
+    service: true
+    replicas: 2
+    env: {PORT: "4000"}
+  worker:
+    cmd: tool work 100%
+    service: true
+    replicas: 2
+    deps: [web, db]
+  cron:
+    cmd: tool cron
+    service: true
+    deps: [web]
+`
+
 // exportProject writes exportProcfile and an executable bin/tool into a
 // temporary folder and loads it with PATH holding only bin.
 func exportProject(t *testing.T) (*tasks.Config, systemdOptions) {
 	t.Helper()
+	return exportProjectOf(t, exportProcfile)
+}
+
+// exportProjectOf writes procfile as Procfile.yaml and an executable
+// bin/tool, which prints $PORT and its arguments one a line, into a
+// temporary folder and loads it with PATH holding only bin.
+func exportProjectOf(t *testing.T, procfile string) (*tasks.Config, systemdOptions) {
+	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{"Procfile.yaml": exportProcfile, "bin/tool": "#!/bin/sh\n", "web/.keep": ""} {
+	tool := "#!/bin/sh\nprintf '%s\\n' \"$PORT\" \"$@\"\n"
+	for name, text := range map[string]string{"Procfile.yaml": procfile, "bin/tool": tool, "web/.keep": ""} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -73,20 +119,27 @@ func exportProject(t *testing.T) (*tasks.Config, systemdOptions) {
 }
 
 func TestExportSystemd_Golden(t *testing.T) {
-	cfg, opts := exportProject(t)
-	units, warnings, err := systemdUnits(cfg, nil, opts)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct{ name, procfile, golden string }{
+		{"every mapping", exportProcfile, "shop.golden"},
+		{"replicas", replicasProcfile, "replicas.golden"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, opts := exportProjectOf(t, tt.procfile)
+			units, warnings, err := systemdUnits(cfg, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(warnings) > 0 {
+				t.Errorf("warnings: %q", warnings)
+			}
+			var buf bytes.Buffer
+			if err := printUnits(&buf, units); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.ReplaceAll(buf.String(), cfg.Dir, "/project")
+			checkGolden(t, filepath.Join("..", "testdata", "export", tt.golden), got)
+		})
 	}
-	if len(warnings) > 0 {
-		t.Errorf("warnings: %q", warnings)
-	}
-	var buf bytes.Buffer
-	if err := printUnits(&buf, units); err != nil {
-		t.Fatal(err)
-	}
-	got := strings.ReplaceAll(buf.String(), cfg.Dir, "/project")
-	checkGolden(t, filepath.Join("..", "testdata", "export", "shop.golden"), got)
 }
 
 // checkGolden compares got with the golden file, after writing it there
@@ -112,36 +165,73 @@ func TestExportSystemd_VerifiesWithSystemdAnalyze(t *testing.T) {
 	if err != nil {
 		t.Skip("no systemd-analyze")
 	}
-	cfg, opts := exportProject(t)
-	units, _, err := systemdUnits(cfg, []string{"worker", "lint"}, opts)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name, procfile string
+		targets        []string
+	}{
+		{"a service and a plain task", exportProcfile, []string{"worker", "lint"}},
+		{"replicas", replicasProcfile, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, opts := exportProjectOf(t, tt.procfile)
+			units, _, err := systemdUnits(cfg, tt.targets, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "units")
+			if err := saveUnits(out, units); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"verify", "--man=no"}
+			for _, name := range verifiable(units) {
+				args = append(args, filepath.Join(out, name))
+			}
+			b, err := exec.Command(analyze, args...).CombinedOutput()
+			if err != nil || len(b) > 0 {
+				t.Errorf("systemd-analyze %s: %v\n%s", strings.Join(args, " "), err, b)
+			}
+			for _, u := range units {
+				fi, err := os.Stat(filepath.Join(out, u.Name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := os.FileMode(0o600) // units with Environment= lines hold the env files' values
+				if strings.HasSuffix(u.Name, ".target") {
+					want = 0o644
+				}
+				if fi.Mode().Perm() != want {
+					t.Errorf("%s: mode %v, want %v", u.Name, fi.Mode().Perm(), want)
+				}
+			}
+		})
 	}
-	out := filepath.Join(t.TempDir(), "units")
-	if err := saveUnits(out, units); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"verify", "--man=no"}
+}
+
+// verifiable names the units for systemd-analyze verify: every file but
+// the templates, and in their stead the instances that other units want
+// or require. systemd 252 loads DIR/APP-web@2.service, which does not
+// exist, from the template DIR/APP-web@.service beside it.
+func verifiable(units []unitFile) []string {
+	var names []string
+	seen := map[string]bool{}
 	for _, u := range units {
-		args = append(args, filepath.Join(out, u.Name))
-	}
-	b, err := exec.Command(analyze, args...).CombinedOutput()
-	if err != nil || len(b) > 0 {
-		t.Errorf("systemd-analyze %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	for _, u := range units {
-		fi, err := os.Stat(filepath.Join(out, u.Name))
-		if err != nil {
-			t.Fatal(err)
+		if !strings.HasSuffix(u.Name, "@.service") {
+			names = append(names, u.Name)
 		}
-		want := os.FileMode(0o600) // units with Environment= lines hold the env files' values
-		if strings.HasSuffix(u.Name, ".target") {
-			want = 0o644
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %v, want %v", u.Name, fi.Mode().Perm(), want)
+		for _, line := range strings.Split(u.Text, "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			if k != "Wants" && k != "Requires" {
+				continue
+			}
+			for _, name := range strings.Fields(v) {
+				if strings.Contains(name, "@") && !seen[name] {
+					seen[name] = true
+					names = append(names, name)
+				}
+			}
 		}
 	}
+	return names
 }
 
 func TestExportSystemd_Selection(t *testing.T) {
@@ -174,6 +264,166 @@ func TestExportSystemd_Selection(t *testing.T) {
 			}
 			if !reflect.DeepEqual(names, tt.want) {
 				t.Errorf("units %q, want %q", names, tt.want)
+			}
+		})
+	}
+}
+
+func TestExportSystemd_Replicas(t *testing.T) {
+	cfg, opts := exportProjectOf(t, replicasProcfile)
+	tests := []struct {
+		name    string
+		targets []string
+		want    []string
+	}{
+		{"templates for several replicas, no unit for none", nil,
+			[]string{"shop.target", "shop-api@.service", "shop-migrate.service", "shop-web@.service", "shop-cron.service", "shop-worker@.service"}},
+		{"a service of no replicas alone: an empty target", []string{"db"}, []string{"shop.target"}},
+		{"deps that only a service of no replicas needs are left out", []string{"migrate"}, []string{"shop.target", "shop-migrate.service"}},
+		{"such a dep can still be named", []string{"seed"}, []string{"shop.target", "shop-seed.service"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			units, _, err := systemdUnits(cfg, tt.targets, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, u := range units {
+				names = append(names, u.Name)
+			}
+			if !reflect.DeepEqual(names, tt.want) {
+				t.Errorf("units %q, want %q", names, tt.want)
+			}
+		})
+	}
+	units, _, err := systemdUnits(cfg, []string{"db"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := units[0].Text; strings.Contains(text, "Wants=") || !strings.Contains(text, "\n# db has replicas: 0, so it has no unit and is not wanted.\n") {
+		t.Errorf("target of a service of no replicas:\n%s", text)
+	}
+}
+
+// TestExportSystemd_ReplicaExecStartRuns reads each replica's ExecStart=
+// as systemd would for that instance and runs it: bin/tool prints the
+// PORT it got and its arguments.
+func TestExportSystemd_ReplicaExecStartRuns(t *testing.T) {
+	cfg, opts := exportProjectOf(t, replicasProcfile)
+	units, _, err := systemdUnits(cfg, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		unit, instance, want string
+	}{
+		{"shop-web@.service", "1", "3000\nserve\nit's\n$1 50%\n"},
+		{"shop-web@.service", "3", "3002\nserve\nit's\n$1 50%\n"},
+		{"shop-api@.service", "2", "4001\napi\n--port\n4001\n"},
+		{"shop-worker@.service", "2", "\nwork\n100%\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.unit+" "+tt.instance, func(t *testing.T) {
+			var line string
+			for _, u := range units {
+				for _, l := range strings.Split(u.Text, "\n") {
+					if v, ok := strings.CutPrefix(l, "ExecStart="); ok && u.Name == tt.unit {
+						line = v
+					}
+				}
+			}
+			if line == "" {
+				t.Fatalf("%s has no ExecStart=", tt.unit)
+			}
+			argv := systemdArgv(t, line, tt.instance)
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env = opts.Environ
+			out, err := cmd.CombinedOutput()
+			if err != nil || string(out) != tt.want {
+				t.Errorf("ExecStart=%s\nruns %q: %v\n%q, want %q", line, argv, err, out, tt.want)
+			}
+		})
+	}
+}
+
+// systemdArgv reads an ExecStart= value as systemd 252 does for instance
+// i of a template, for what export writes: %% and %i, words bare or in
+// quotes with C escapes, then $$. Anything else fails the test.
+func systemdArgv(t *testing.T, line, i string) []string {
+	t.Helper()
+	escapes := map[byte]string{'n': "\n", 't': "\t", '\\': "\\", '"': `"`, '\'': "'"}
+	var argv []string
+	var word strings.Builder
+	inWord, quote := false, byte(0)
+	for k := 0; k < len(line); k++ {
+		switch c := line[k]; {
+		case c == '%' && k+1 < len(line) && (line[k+1] == '%' || line[k+1] == 'i'):
+			if k++; line[k] == 'i' {
+				word.WriteString(i)
+			} else {
+				word.WriteByte('%')
+			}
+			inWord = true
+		case c == '%':
+			t.Fatalf("unknown specifier in %s", line)
+		case c == '\\' && k+1 < len(line):
+			k++
+			e, ok := escapes[line[k]]
+			if !ok {
+				t.Fatalf("unknown escape \\%c in %s", line[k], line)
+			}
+			word.WriteString(e)
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && !inWord && (c == '\'' || c == '"'):
+			quote, inWord = c, true
+		case quote == 0 && c == ' ':
+			if inWord {
+				argv = append(argv, word.String())
+				word.Reset()
+			}
+			inWord = false
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unterminated quote in %s", line)
+	}
+	if inWord {
+		argv = append(argv, word.String())
+	}
+	for k, a := range argv {
+		if strings.Contains(strings.ReplaceAll(a, "$$", ""), "$") {
+			t.Fatalf("systemd would expand a variable in %q", a)
+		}
+		argv[k] = strings.ReplaceAll(a, "$$", "$")
+	}
+	return argv
+}
+
+func TestPortExecLine(t *testing.T) {
+	tests := []struct {
+		name  string
+		argv  []string
+		shell bool
+		want  string
+	}{
+		{"plain argv", []string{"/usr/bin/node", "server.js"}, false,
+			`/bin/sh -c 'export PORT=$$((3000 + %i - 1)); exec /usr/bin/node server.js'`},
+		{"words quoted for sh, then for systemd", []string{"/bin/tool", "it's", "$1 50%", ""}, false,
+			`/bin/sh -c "export PORT=$$((3000 + %i - 1)); exec /bin/tool 'it'\\''s' '$$1 50%%' ''"`},
+		{"a shell command runs as it is", []string{"/bin/sh", "-c", "echo $PORT | tee 100%"}, true,
+			`/bin/sh -c 'export PORT=$$((3000 + %i - 1)); echo $$PORT | tee 100%%'`},
+		{"control characters", []string{"/bin/printf", "a\nb"}, false,
+			`/bin/sh -c "export PORT=$$((3000 + %i - 1)); exec /bin/printf 'a\nb'"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := portExecLine(tt.argv, tt.shell, 3000); got != tt.want {
+				t.Errorf("portExecLine(%q) = %s, want %s", tt.argv, got, tt.want)
 			}
 		})
 	}
