@@ -50,16 +50,12 @@ func (l *logProbe) onLine(line []byte) {
 	}
 }
 
-// probe waits until service p of task t is ready. The channel gets nil when
-// it is, or an error when the probe timed out. It gets nothing when the
-// process exits first.
+// probe waits until service p of task t, which has a ready probe, is
+// ready. The channel gets nil when it is, or an error when the probe timed
+// out. It gets nothing when the process exits first.
 func (r *Runner) probe(p *process, t *tasks.Task, lines *logProbe) <-chan error {
 	res := make(chan error, 1)
 	rd := t.Ready
-	if rd == nil {
-		res <- nil
-		return res
-	}
 	timeout := r.clock.After(rd.Timeout)
 	go func() {
 		if rd.Log != nil {

@@ -214,9 +214,17 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 		return ending{code: 127, failedStart: true, err: &TaskError{Task: u.name, Err: err}}
 	}
 	defer r.forget(u, p)
-	probe := r.probe(p, t, lines)
 	var ready, failedCheck bool
 	var tick <-chan time.Time
+	var probe <-chan error
+	if t.Ready == nil { // started is ready, whatever the process does next
+		ready = true
+		r.becameReady(u)
+		answer(*waiting, nil)
+		*waiting = nil
+	} else {
+		probe = r.probe(p, t, lines)
+	}
 	for {
 		select {
 		case <-p.done:
