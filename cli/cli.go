@@ -37,6 +37,7 @@ type CLI struct {
 	Logs    LogsCmd    `cmd:"" help:"Print the tasks' last lines (-n), then follow them (-f)."`
 	Attach  AttachCmd  `cmd:"" help:"Follow every task's output; Ctrl-C leaves the services running."`
 	Down    DownCmd    `cmd:"" help:"Stop the running supervisor as Ctrl-C would; wait until every task stopped."`
+	Ui      UiCmd      `cmd:"" help:"Open the dashboard on the running supervisor: its tasks, their output, keys to restart, stop and start."`
 
 	Export     ExportCmd     `cmd:"" help:"Export the tasks to another supervisor: systemd units."`
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`

@@ -19,7 +19,7 @@ var completeCases = []struct {
 	want  []string // candidate words, descriptions cut off
 	where string   // "dir|file" the names were asked for, when they were
 }{
-	{"commands", []string{""}, []string{"up", "run", "watch", "list", "graph", "check", "status", "ps", "restart", "stop", "start", "scale", "logs", "attach", "down", "export", "completion", "init"}, ""},
+	{"commands", []string{""}, []string{"up", "run", "watch", "list", "graph", "check", "status", "ps", "restart", "stop", "start", "scale", "logs", "attach", "down", "ui", "export", "completion", "init"}, ""},
 	{"command prefix", []string{"c"}, []string{"check", "completion"}, ""},
 	{"task names for run", []string{"run", "b"}, []string{"bootstrap", "build"}, "|"},
 	{"task names for up, again after one", []string{"up", "serve", ""}, []string{"bootstrap", "build", "serve"}, "|"},
@@ -39,7 +39,7 @@ var completeCases = []struct {
 	{"export systemd --out", []string{"export", "systemd", "--out", ""}, []string{":dir"}, ""},
 	{"nothing after list", []string{"list", ""}, nil, ""},
 	{"hidden commands stay hidden", []string{"__"}, nil, ""},
-	{"no words at all", nil, []string{"up", "run", "watch", "list", "graph", "check", "status", "ps", "restart", "stop", "start", "scale", "logs", "attach", "down", "export", "completion", "init"}, ""},
+	{"no words at all", nil, []string{"up", "run", "watch", "list", "graph", "check", "status", "ps", "restart", "stop", "start", "scale", "logs", "attach", "down", "ui", "export", "completion", "init"}, ""},
 }
 
 func TestComplete(t *testing.T) {

@@ -35,6 +35,9 @@ type project struct {
 	cfg      *tasks.Config
 	out      *runner.Output
 	detached *detached // set in the background process of procman up -d
+	// dashboard, when set, runs procman up --tui's dashboard once the
+	// control socket listens; quitting it stops the run with stop.
+	dashboard func(stop context.CancelCauseFunc)
 }
 
 // stateDir is the project's .procman folder.

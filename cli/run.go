@@ -70,13 +70,18 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	if o.Supervise {
 		if srv := p.serve(s, r, book, stop); srv != nil {
 			defer srv.Close()
+			if p.dashboard != nil {
+				go p.dashboard(stop)
+			}
+		} else if p.dashboard != nil {
+			p.out.SetMessages(nil) // nothing to show it on
 		}
 	}
 	err = r.Run(ctx, targets)
 	if p.detached != nil {
 		p.detached.ended(err)
 	}
-	if errors.Is(context.Cause(ctx), errDown) {
+	if cause := context.Cause(ctx); errors.Is(cause, errDown) || errors.Is(cause, errQuit) {
 		return nil
 	}
 	return err

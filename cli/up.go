@@ -15,6 +15,7 @@ type UpCmd struct {
 	NoWatch   bool     `help:"Do not watch files, even where tasks have a watch block."`
 	Detach    bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps), or failed to start."`
 	Formation string   `short:"m" placeholder:"NAME=N,..." help:"Replicas of services for this run, as foreman's -m: web=2,worker=0 (all=N for the others)."`
+	TUI       bool     `name:"tui" help:"Show the dashboard instead of the prefixed output; q stops everything, as Ctrl-C does."`
 }
 
 // Run starts the services and supervises them until Ctrl-C.
@@ -42,6 +43,9 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	}
 	if p.detached = detachedChild(); p.detached != nil {
 		p.out = g.backgroundOutput(p.cfg)
+	}
+	if c.TUI {
+		c.withDashboard(g, p)
 	}
 	return p.execute(ctx, sig, targets, runner.Options{Force: c.Force, Supervise: true, Watch: !c.NoWatch, Formation: counts})
 }

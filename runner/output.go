@@ -116,6 +116,14 @@ func (o *Output) makePrefix(name string, width int, attr color.Attribute) []byte
 	return []byte(p)
 }
 
+// SetMessages sends procman's own messages to w from now on (nil:
+// stderr): procman up --tui keeps them off the dashboard's screen.
+func (o *Output) SetMessages(w io.Writer) {
+	o.mu.Lock()
+	o.opts.Messages = w
+	o.mu.Unlock()
+}
+
 // Keep makes every task line from now on go to book too (nil: nowhere):
 // its file and tail of each task, for procman logs.
 func (o *Output) Keep(book *logs.Book) { o.book.Store(book) }
@@ -233,13 +241,13 @@ func (o *Output) Logf(level Level, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	var out []byte
 	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil)
-	if o.opts.Messages != nil {
-		o.mu.Lock()
-		_, _ = o.opts.Messages.Write(out)
-		o.mu.Unlock()
-		return
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w := o.opts.Messages
+	if w == nil {
+		w = o.stderr
 	}
-	o.write(true, out)
+	_, _ = w.Write(out)
 }
 
 // Printf writes one procman message to stdout, prefixed like Logf but

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/procman/procman/runner/state"
+	"github.com/procman/procman/tui"
+)
+
+// UiCmd is `procman ui`.
+type UiCmd struct{}
+
+// Run opens the dashboard on the running supervisor; q leaves it running.
+func (c *UiCmd) Run(ctx context.Context, g *Globals) error {
+	if !tui.IsTerminal(os.Stdout) || !tui.IsTerminal(os.Stdin) {
+		return &usageError{fmt.Errorf("procman ui needs a terminal: use procman ps and procman logs -f from scripts")}
+	}
+	title := ""
+	if cfg := g.quietLoad(); cfg != nil {
+		title = cfg.Name
+	}
+	dir, err := g.projectDir()
+	if err != nil {
+		return err
+	}
+	if title == "" {
+		title = filepath.Base(dir)
+	}
+	src, err := tui.Connect(filepath.Join(dir, state.Dir))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	gone, err := tui.Run(ctx, src, tui.Options{Color: g.useColor(), Title: title})
+	if gone != "" {
+		fmt.Fprintf(os.Stderr, "procman | %s\n", gone)
+	}
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}

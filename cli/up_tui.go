@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/procman/procman/runner"
+	"github.com/procman/procman/runner/logs"
+	"github.com/procman/procman/tui"
+)
+
+// errQuit is the cause of a run stopped from its dashboard: up exits 0.
+var errQuit = runner.StopReason("quit from the dashboard")
+
+// withDashboard sets up procman up --tui: the supervisor runs in this
+// process and the dashboard in front of it, a client of its control
+// socket as procman ui is. The tasks' output goes to their log files only
+// and procman's messages to .procman/logs/procman.log while the
+// dashboard shows; q stops everything. Without a terminal it says so, and
+// up runs as it would without --tui.
+func (c *UpCmd) withDashboard(g *Globals, p *project) {
+	if !tui.IsTerminal(os.Stdout) || !tui.IsTerminal(os.Stdin) {
+		p.out.Logf(runner.Warn, "--tui: stdin or stdout is not a terminal: running without the dashboard")
+		return
+	}
+	dir := filepath.Join(p.stateDir(), logs.Dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		p.out.Logf(runner.Warn, "--tui: %v: running without the dashboard", err)
+		return
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, "procman.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		p.out.Logf(runner.Warn, "--tui: %v: running without the dashboard", err)
+		return
+	}
+	level, _ := g.level(p.cfg)
+	p.out = runner.NewOutput(io.Discard, io.Discard, runner.OutputOptions{Timestamps: true, Level: level, Messages: logFile})
+	p.out.SetNames(p.cfg.Names)
+	p.dashboard = func(stop context.CancelCauseFunc) {
+		defer logFile.Close()
+		gone, err := showDashboard(p, g)
+		p.out.SetMessages(nil) // what stopping says goes to the terminal again
+		switch {
+		case err != nil:
+			p.out.Logf(runner.Error, "dashboard: %v; stopping", err)
+		case gone != "":
+			return // the run ended by itself (SIGTERM, a failure): it is stopping
+		}
+		stop(errQuit)
+	}
+}
+
+// showDashboard runs the dashboard on p's own supervisor.
+func showDashboard(p *project, g *Globals) (string, error) {
+	src, err := tui.Connect(p.stateDir())
+	if err != nil {
+		return "", fmt.Errorf("connect: %w", err)
+	}
+	defer src.Close()
+	return tui.Run(context.Background(), src, tui.Options{Color: g.useColor(), Title: p.cfg.Name, QuitStops: true})
+}

@@ -1,0 +1,80 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"sync"
+
+	"github.com/procman/procman/control"
+)
+
+// ControlSource is a Source over the control channel of the supervisor
+// of a project: one connection for ps, one per operation (a restart waits
+// for readiness, and ps goes on meanwhile), one for the output stream.
+type ControlSource struct {
+	stateDir string
+	mu       sync.Mutex // one ps at a time on ps
+	ps       *control.Client
+}
+
+// Connect connects to the supervisor of the project whose .procman
+// folder is stateDir; control.ErrNoSupervisor when none runs.
+func Connect(stateDir string) (*ControlSource, error) {
+	c, err := control.Dial(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	return &ControlSource{stateDir: stateDir, ps: c}, nil
+}
+
+// PS returns the supervisor's tasks.
+func (s *ControlSource) PS() (*control.PS, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep, err := s.ps.Do(control.Request{Op: control.OpPS}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return rep.PS, nil
+}
+
+// Op restarts, stops or starts a task or replica, and returns when it is
+// done.
+func (s *ControlSource) Op(op, name string) error {
+	c, err := control.Dial(s.stateDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Do(control.Request{Op: op, Tasks: []string{name}}, nil)
+	return err
+}
+
+// Follow streams the output to batch, from the last n lines on.
+func (s *ControlSource) Follow(n int, batch func([]control.Line)) error {
+	c, err := control.Dial(s.stateDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Do(control.Request{Op: control.OpLogs, Lines: n, Follow: true}, func(r control.Reply) error {
+		if r.Line != nil {
+			batch([]control.Line{*r.Line})
+		}
+		return nil
+	})
+	return err
+}
+
+// Close ends the ps connection.
+func (s *ControlSource) Close() error { return s.ps.Close() }
+
+// Run shows the dashboard of src on the terminal (stdin and stdout) until
+// the user quits or the supervisor goes, and says why it ended: "" when
+// the user quit.
+func Run(ctx context.Context, src Source, opts Options) (string, error) {
+	p := NewProgram()
+	d := New(src, p.Send, opts)
+	m, err := p.Run(ctx, os.Stdin, os.Stdout, d, d.Init())
+	return m.(Dashboard).Gone(), err
+}
