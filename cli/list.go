@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +20,9 @@ func (c *ListCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	writeList(os.Stdout, p.cfg)
-	return nil
+	w := bufio.NewWriter(os.Stdout)
+	writeList(w, p.cfg)
+	return w.Flush()
 }
 
 func writeList(w io.Writer, cfg *tasks.Config) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,8 +34,9 @@ func (c *PsCmd) Run(g *Globals) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep.PS)
 	}
-	writePS(os.Stdout, rep.PS, time.Now())
-	return nil
+	w := bufio.NewWriter(os.Stdout)
+	writePS(w, rep.PS, time.Now())
+	return w.Flush()
 }
 
 // writePS prints ps as a table: name, kind, status, pid, uptime, restarts,

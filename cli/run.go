@@ -58,6 +58,9 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	if err != nil {
 		p.out.Logf(runner.Warn, "%v: the tasks' output is not kept", err)
 	} else {
+		if !o.Supervise {
+			book.DropTails()
+		}
 		p.out.Keep(book)
 		defer book.Close()
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,8 +43,9 @@ func (c *StatusCmd) Run(g *Globals) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	writeStatus(os.Stdout, st, time.Now())
-	return nil
+	w := bufio.NewWriter(os.Stdout)
+	writeStatus(w, st, time.Now())
+	return w.Flush()
 }
 
 // projectDir is the folder of the config file, found as load finds it.

@@ -50,13 +50,19 @@ func Dial(stateDir string) (*Client, error) {
 	if !active {
 		return nil, ErrNoSupervisor
 	}
-	path := ""
-	if st, err := store.Read(); err == nil && st.PID == pid {
-		path = st.Socket
-	}
-	if path == "" {
-		if path, err = SocketPath(stateDir); err != nil {
-			return nil, err
+	// The socket is in .procman when its path fits; only a deep project's
+	// is elsewhere, where the state says (decoding it costs a client more
+	// than the rest of a ps).
+	path := filepath.Join(stateDir, SocketName)
+	if len(path) > maxSocketPath {
+		path = ""
+		if st, err := store.Read(); err == nil && st.PID == pid {
+			path = st.Socket
+		}
+		if path == "" {
+			if path, err = SocketPath(stateDir); err != nil {
+				return nil, err
+			}
 		}
 	}
 	deadline := time.Now().Add(dialWait)

@@ -52,13 +52,22 @@ func (r *Runner) Snapshot() []TaskInfo {
 		return nil // not planned yet: nothing runs
 	}
 	now := r.clock.Now()
-	usage := proc.GroupsUsage()
-	var out []TaskInfo
+	var units []*unit
+	var groups []int
 	for _, name := range r.order {
-		n := r.nodes[name]
-		for _, u := range n.unitList() {
-			out = append(out, u.info(now, usage))
+		for _, u := range r.nodes[name].unitList() {
+			units = append(units, u)
+			u.mu.Lock()
+			if u.cur != nil {
+				groups = append(groups, u.cur.pgid)
+			}
+			u.mu.Unlock()
 		}
+	}
+	usage := proc.GroupsUsage(groups)
+	out := make([]TaskInfo, 0, len(units))
+	for _, u := range units {
+		out = append(out, u.info(now, usage))
 	}
 	return out
 }

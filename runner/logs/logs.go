@@ -50,6 +50,7 @@ type Book struct {
 	closed  sync.Once
 
 	mu     sync.Mutex
+	noTail bool                 // keep files only (DropTails)
 	seq    uint64               // lines written so far
 	stamp  []byte               // reused: the time of the chunk being filed
 	file   []byte               // reused: a chunk as its file gets it
@@ -157,7 +158,9 @@ func (b *Book) add(task string, stderr bool, at time.Time, chunk []byte) {
 	b.file = file
 	first := b.seq + 1
 	b.seq += uint64(lines)
-	t.tail.add(first, lines, at, stderr, chunk)
+	if !b.noTail {
+		t.tail.add(first, lines, at, stderr, chunk)
+	}
 	b.writeFile(task, t, file)
 	if len(b.subs) > 0 {
 		b.publish(task, first, at, stderr, chunk)
@@ -236,6 +239,14 @@ func (b *Book) fail(name string, err error) {
 		b.errs[name] = true
 		b.report("logs: %s: %v (its output still shows, but is not kept)", name, err)
 	}
+}
+
+// DropTails makes the book keep the files only, for procman run: nothing
+// reads a run's tails (it serves no control socket).
+func (b *Book) DropTails() {
+	b.mu.Lock()
+	b.noTail = true
+	b.mu.Unlock()
 }
 
 // Tail returns the last n lines of the named tasks (every task when names

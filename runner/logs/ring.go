@@ -75,8 +75,11 @@ func (r *ring) grow(n int) {
 		return
 	}
 	keep := min(uint64(len(old)), r.total)
-	for off := r.total - keep; off < r.total; off++ { // at their absolute offsets
-		r.buf[off%uint64(size)] = old[off%uint64(len(old))]
+	for off := r.total - keep; off < r.total; { // to their absolute offsets, a run at a time
+		src, dst := off%uint64(len(old)), off%uint64(size)
+		n := min(uint64(len(old))-src, uint64(size)-dst, r.total-off)
+		copy(r.buf[dst:dst+n], old[src:src+n])
+		off += n
 	}
 }
 

@@ -3,7 +3,9 @@ package proc
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -16,11 +18,21 @@ const clockTick = 10_000_000 // ns
 // pageSize is the unit of RSS in /proc/PID/stat.
 var pageSize = uint64(os.Getpagesize())
 
-// GroupsUsage returns the usage of every process group on the machine
-// that has a live member, by pgid: one pass over /proc, reading each
-// process's stat file once with plain system calls (about 4 µs a process
-// here).
-func GroupsUsage() map[int]Usage {
+// GroupsUsage returns the usage of the process groups pgids that have a
+// live member, by pgid: one pass over /proc, reading the stat file of
+// each process that may belong to one (about 6 µs a process here). A
+// group's members have pids from its leader's on, unless pids wrapped
+// around since: only those are read, or every process after a wrap.
+func GroupsUsage(pgids []int) map[int]Usage {
+	if len(pgids) == 0 {
+		return nil
+	}
+	from := slices.Min(pgids)
+	if last, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(last))); err == nil && n < from {
+			from = 0 // pids wrapped since the oldest leader started
+		}
+	}
 	dir, err := os.Open("/proc")
 	if err != nil {
 		return nil
@@ -37,9 +49,12 @@ func GroupsUsage() map[int]Usage {
 		if name[0] < '1' || name[0] > '9' {
 			continue
 		}
+		if pid, err := strconv.Atoi(name); err != nil || pid < from {
+			continue
+		}
 		path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)
 		pgid, u, ok := readStat(string(path), buf)
-		if ok {
+		if ok && slices.Contains(pgids, pgid) {
 			sum := out[pgid]
 			sum.CPU += u.CPU
 			sum.RSS += u.RSS
