@@ -6,6 +6,7 @@ import (
 
 	"github.com/procman/procman/runner/proc"
 	"github.com/procman/procman/runner/state"
+	"github.com/procman/procman/tasks"
 )
 
 // journal records the run's transitions in the state file. Posts never wait
@@ -115,15 +116,21 @@ func (j *journal) changes(n int) {
 	j.post(func(s *state.State) { s.EventCounter += int64(n) })
 }
 
-// supervisedElsewhere reports whether service name runs right now under
-// another procman (an up or watch of the project), and that procman's pid.
+// supervisedElsewhere reports whether service name (or one of its
+// replicas) runs right now under another procman (an up or watch of the
+// project), and that procman's pid.
 func (j *journal) supervisedElsewhere(name string) (pid int, ok bool) {
 	if j.store == nil || j.supervisor {
 		return 0, false
 	}
 	st, err := j.store.Status()
-	if err != nil || !st.Active || st.Tasks[name] == nil {
+	if err != nil || !st.Active {
 		return 0, false
 	}
-	return st.PID, st.Tasks[name].Running
+	for key, t := range st.Tasks {
+		if base, _, replica := tasks.SplitReplica(key); (key == name || replica && base == name) && t.Running {
+			return st.PID, true
+		}
+	}
+	return 0, false
 }
