@@ -50,7 +50,7 @@ func writePS(w io.Writer, ps *control.PS, now time.Time) {
 			pid = strconv.Itoa(*t.PID)
 		}
 		if t.Started != nil {
-			up = Uptime(now.Sub(*t.Started))
+			up = control.Uptime(now.Sub(*t.Started))
 		}
 		if t.LastExit != nil {
 			exit = strconv.Itoa(*t.LastExit)
@@ -59,35 +59,9 @@ func writePS(w io.Writer, ps *control.PS, now time.Time) {
 			cpu = strconv.FormatFloat(*t.CPU, 'f', 1, 64) + "%"
 		}
 		if t.RSS != nil {
-			mem = Bytes(*t.RSS)
+			mem = control.Bytes(*t.RSS)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", t.Name, t.Kind, t.Status, pid, up, t.Restarts, exit, cpu, mem)
 	}
 	tw.Flush()
-}
-
-// Uptime says how long something has run, to the second or coarser: 42s,
-// 3m05s, 2h07m, 3d04h.
-func Uptime(d time.Duration) string {
-	s := int(d.Seconds())
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
-}
-
-// Bytes says a size as a person reads it: 812K, 14.2M, 1.3G.
-func Bytes(n uint64) string {
-	switch {
-	case n < 1<<20:
-		return fmt.Sprintf("%dK", (n+512)>>10)
-	case n < 1<<30:
-		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
 }

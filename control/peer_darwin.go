@@ -1,9 +1,7 @@
 package control
 
 import (
-	"io/fs"
 	"net"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,13 +29,4 @@ func peerUID(c *net.UnixConn) (int, error) {
 		return 0, err
 	}
 	return int(cred.Uid), nil
-}
-
-// owner returns the uid that owns a file.
-func owner(fi fs.FileInfo) (int, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return int(st.Uid), true
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // SocketName is the control socket's name in the project's .procman folder.
@@ -73,4 +74,13 @@ func privateDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// owner returns the uid that owns a file.
+func owner(fi fs.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
 }

@@ -151,7 +151,7 @@ func (d *Dashboard) tableRow(r row, nameW, cols, used int, selected bool) string
 			pid = strconv.Itoa(*t.PID)
 		}
 		if t.Started != nil && !d.now.IsZero() {
-			up = uptime(d.now.Sub(*t.Started))
+			up = control.Uptime(d.now.Sub(*t.Started))
 		}
 		rst = strconv.Itoa(t.Restarts)
 		if t.LastExit != nil {
@@ -161,7 +161,7 @@ func (d *Dashboard) tableRow(r row, nameW, cols, used int, selected bool) string
 			cpu = strconv.FormatFloat(*t.CPU, 'f', 1, 64) + "%"
 		}
 		if t.RSS != nil {
-			mem = bytesText(*t.RSS)
+			mem = control.Bytes(*t.RSS)
 		}
 	}
 	for i, v := range []string{pid, up, rst, exit, cpu, mem} {
@@ -356,31 +356,6 @@ func b2i(v bool) int {
 		return 1
 	}
 	return 0
-}
-
-// uptime says how long something has run: 42s, 3m05s, 2h07m, 3d04h.
-func uptime(d time.Duration) string {
-	s := int(d.Seconds())
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", max(0, s))
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
-}
-
-// bytesText says a size: 812K, 14.2M, 1.3G.
-func bytesText(n uint64) string {
-	switch {
-	case n < 1<<20:
-		return fmt.Sprintf("%dK", (n+512)>>10)
-	case n < 1<<30:
-		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
 }
 
 // batcher coalesces output lines into at most one message a frame.
