@@ -10,6 +10,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/procman/procman/control"
 	"github.com/procman/procman/runner/logs"
 
 	"github.com/procman/procman/runner"
@@ -70,17 +71,31 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 		o.FailFast, o.OnReady = true, p.detached.ready
 	}
 	r := runner.New(p.cfg, s.options(o))
+	var srv *control.Server
 	if o.Supervise {
-		if srv := p.serve(s, r, book, stop); srv != nil {
-			defer srv.Close()
-			if p.dashboard != nil {
-				go p.dashboard(stop)
-			}
-		} else if p.dashboard != nil {
-			p.out.SetMessages(nil) // nothing to show it on
-		}
+		srv = p.serve(s, r, book, stop)
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
+	dashboard := make(chan struct{})
+	switch {
+	case p.dashboard == nil:
+		close(dashboard)
+	case srv == nil:
+		p.out.SetMessages(nil) // nothing to show it on
+		close(dashboard)
+	default:
+		go func() {
+			defer close(dashboard)
+			p.dashboard(stop)
+		}()
 	}
 	err = r.Run(ctx, targets)
+	if srv != nil {
+		srv.Close() // the dashboard's stream ends: it gives the terminal back
+	}
+	<-dashboard
 	if p.detached != nil {
 		p.detached.ended(err)
 	}

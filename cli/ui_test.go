@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,5 +300,25 @@ func TestUpTUI_QuitStopsEverything(t *testing.T) {
 		if tk.PID != nil && alive(*tk.PID) {
 			t.Errorf("%s (pid %d) still runs", name, *tk.PID)
 		}
+	}
+}
+
+func TestUpTUI_SigtermGivesTheTerminalBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts procman and a dashboard under a pseudo-terminal")
+	}
+	dir := uiProject(t)
+	tm := openTerm(t, dir, 80, 24, "up", "--tui")
+	tm.waitScreen("the dashboard", has("procman · shop", "2/2 up"))
+	tm.cmd.Process.Signal(syscall.SIGTERM)
+	err := tm.wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Errorf("up --tui after SIGTERM: %v, want exit 143", err)
+	}
+	tm.mu.Lock()
+	alt := tm.emu.IsAltScreen()
+	tm.mu.Unlock()
+	if alt {
+		t.Errorf("the terminal was left on the alternate screen:\n%s", tm.screen())
 	}
 }

@@ -61,6 +61,9 @@ type Server struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	downs  int // down requests taken
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Listen removes what is left at path (a socket of a supervisor that was
@@ -105,12 +108,14 @@ func (s *Server) Serve() {
 }
 
 // Close stops listening (the socket file goes), ends every connection and
-// waits for them.
+// waits for them. Later calls return the first's error.
 func (s *Server) Close() error {
-	s.cancel()
-	err := s.ln.Close()
-	s.wg.Wait()
-	return err
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.closeErr = s.ln.Close()
+		s.wg.Wait()
+	})
+	return s.closeErr
 }
 
 // conn is one client's connection.
