@@ -8,6 +8,10 @@
 // sleeping: every TICK it prints "SEQ UNIXNANO" to stdout, SEQ counting
 // from 1 and UNIXNANO read just before the write, until its life is over.
 //
+// With PROCMAN_BENCH_LINES=N, it first prints N lines of lineSize bytes
+// each ("SEQ/N", then filler), in writes of many lines, before it sleeps or
+// ticks.
+//
 // It uses the syscall package only, to keep its start-up as small as a Go
 // program's can be: the floor and procman start the same binary.
 package main
@@ -25,6 +29,11 @@ func main() {
 		msg := strconv.Itoa(os.Getpid()) + " " + strconv.FormatInt(now, 10)
 		if err := report(sock, msg); err != nil {
 			os.Stderr.WriteString("child: report: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("PROCMAN_BENCH_LINES")); err == nil && n > 0 {
+		if err := printLines(n); err != nil {
 			os.Exit(1)
 		}
 	}
@@ -54,6 +63,35 @@ func tick(d time.Duration, end time.Time) {
 			os.Exit(1) // the reader is gone
 		}
 	}
+}
+
+// lineSize is the length of each line printLines prints, newline
+// included: about what a web server's access log line is.
+const lineSize = 100
+
+// printLines prints "SEQ/N" and filler for SEQ from 1 to n, lineSize bytes
+// a line, 64 KiB or so a write.
+func printLines(n int) error {
+	total := strconv.Itoa(n)
+	buf := make([]byte, 0, 64<<10+lineSize)
+	for seq := 1; seq <= n; seq++ {
+		start := len(buf)
+		buf = strconv.AppendInt(buf, int64(seq), 10)
+		buf = append(buf, '/')
+		buf = append(buf, total...)
+		buf = append(buf, " GET /api/items 200 0.4ms "...)
+		for len(buf)-start < lineSize-1 {
+			buf = append(buf, 'x')
+		}
+		buf = append(buf, '\n')
+		if len(buf) >= 64<<10 || seq == n {
+			if _, err := os.Stdout.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
 }
 
 // report sends msg as one datagram to the unix socket at path.
