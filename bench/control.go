@@ -170,46 +170,29 @@ func (e *env) checkPS(ctx context.Context, dir string, n int) error {
 // on a sink of its own), plus the client's start-up (timeNoSupervisor in
 // none). The three run interleaved; the medians count.
 func (e *env) restartWebRow(ctx context.Context, name, dir, none string, s *sink, n int) (row, error) {
-	fdir := filepath.Join(dir, "floor")
-	if err := os.MkdirAll(fdir, 0o755); err != nil {
-		return row{}, err
-	}
-	fs, err := newSink(fdir)
+	fc, err := e.startFloorChild(ctx, filepath.Join(dir, "floor"))
 	if err != nil {
-		return row{}, err
-	}
-	defer func() { fs.close(); e.sweep(fs.children()) }()
-	cmd, err := e.startChild(fs.path)
-	if err != nil {
-		return row{}, err
-	}
-	defer func() { stopChild(cmd) }()
-	if _, err := fs.next(ctx, 10*time.Second); err != nil {
 		return row{}, fmt.Errorf("floor: %w", err)
 	}
+	defer fc.stop()
 	var kill, client, got []time.Duration
 	extra := 0
 	for range n {
-		t0 := time.Now()
-		stopGroup(cmd)
-		if cmd, err = e.startChild(fs.path); err != nil {
-			return row{}, fmt.Errorf("floor: %w", err)
-		}
-		st, err := fs.next(ctx, 10*time.Second)
+		k, err := fc.restart(ctx)
 		if err != nil {
 			return row{}, fmt.Errorf("floor: %w", err)
 		}
-		kill = append(kill, st.at.Sub(t0))
+		kill = append(kill, k)
 		c, err := e.timeNoSupervisor(ctx, none)
 		if err != nil {
 			return row{}, err
 		}
 		client = append(client, c)
-		t0 = time.Now()
+		t0 := time.Now()
 		if _, err := e.timeRun(ctx, dir, "", e.procman, "restart", "web"); err != nil {
 			return row{}, err
 		}
-		st, err = s.next(ctx, 10*time.Second)
+		st, err := s.next(ctx, 10*time.Second)
 		for err == nil && st.at.Before(t0) { // a start from before this restart
 			extra++
 			st, err = s.next(ctx, 10*time.Second)
@@ -229,6 +212,62 @@ func (e *env) restartWebRow(ctx context.Context, name, dir, none string, s *sink
 		verdict: check(g <= k+c+2*time.Millisecond && extra == 0),
 		note: fmt.Sprintf("restart web (no ready probe) to its new child's start; floor: kill and start %s + client start-up (procman ps exiting 3: no procman) %s; medians of %d; p90 %s; %d extra child starts",
 			fmtDur(k), fmtDur(c), n, fmtDur(quantile(got, 0.9)), extra)}, nil
+}
+
+// floorChild is the restart floor: a child this process kills and starts
+// again itself, reporting its starts on a sink of its own.
+type floorChild struct {
+	e   *env
+	s   *sink
+	cmd *exec.Cmd
+}
+
+// startFloorChild makes dir, listens there and starts the child, and
+// returns once it reported.
+func (e *env) startFloorChild(ctx context.Context, dir string) (*floorChild, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s, err := newSink(dir)
+	if err != nil {
+		return nil, err
+	}
+	fc := &floorChild{e: e, s: s}
+	if fc.cmd, err = e.startChild(s.path); err != nil {
+		fc.stop()
+		return nil, err
+	}
+	if _, err := s.next(ctx, 10*time.Second); err != nil {
+		fc.stop()
+		return nil, err
+	}
+	return fc, nil
+}
+
+// restart kills the child's group, reaps it and starts the child again:
+// the time from the kill to the new child's report.
+func (fc *floorChild) restart(ctx context.Context) (time.Duration, error) {
+	t0 := time.Now()
+	stopGroup(fc.cmd)
+	cmd, err := fc.e.startChild(fc.s.path)
+	if err != nil {
+		return 0, err
+	}
+	fc.cmd = cmd
+	st, err := fc.s.next(ctx, 10*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	return st.at.Sub(t0), nil
+}
+
+// stop ends the child and the sink, and sweeps every child that reported.
+func (fc *floorChild) stop() {
+	if fc.cmd != nil {
+		stopChild(fc.cmd)
+	}
+	fc.s.close()
+	fc.e.sweep(fc.s.children())
 }
 
 // timeNoSupervisor times `procman ps` in dir, where no procman runs: a

@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// startedLine is procman's log line for a service it started.
-var startedLine = regexp.MustCompile(`\| (s\d+) started \(pid (\d+)\)`)
+// startedLine is procman's log line for a service, or a replica of one,
+// it started: "s007 started (pid N)", "s007.3 started (pid N)".
+var startedLine = regexp.MustCompile(`\| (s\d+(?:\.\d+)?) started \(pid (\d+)\)`)
 
 // scaleRows measures case 6: `procman up` with cfg.services services
 // (`sleep 60`): the time from procman's start to its stderr's last
@@ -30,11 +31,16 @@ func (e *env) scaleRows(ctx context.Context, cfg config) []row {
 		return failRows(err, names...)
 	}
 	e.logf("scale: %d services", cfg.services)
-	fStart, fStop, err := e.floorScale(cfg.services)
+	fStart, fStop, err := e.floorScale(cfg.services, nil, "sleep", "60")
 	if err != nil {
 		return failRows(fmt.Errorf("floor: %w", err), names...)
 	}
-	m, err := e.procmanScale(ctx, dir, cfg.services)
+	var b strings.Builder
+	b.WriteString("tasks:\n")
+	for i := range cfg.services {
+		fmt.Fprintf(&b, "  s%03d: {cmd: sleep 60, service: true}\n", i)
+	}
+	m, err := e.procmanScale(ctx, dir, b.String(), cfg.services)
 	if err != nil {
 		return failRows(err, names...)
 	}
@@ -45,14 +51,14 @@ func (e *env) scaleRows(ctx context.Context, cfg config) []row {
 	}
 }
 
-// floorScale starts n `sleep 60` process groups, then SIGTERMs and reaps
-// them all.
-func (e *env) floorScale(n int) (start, stop time.Duration, err error) {
+// floorScale starts n process groups of argv (env added to their
+// environment), then SIGTERMs and reaps them all.
+func (e *env) floorScale(n int, env []string, argv ...string) (start, stop time.Duration, err error) {
 	cmds := make([]*exec.Cmd, 0, n)
 	t0 := time.Now()
 	for range n {
-		cmd := exec.Command("sleep", "60")
-		cmd.Env = e.environ()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = e.environ(env...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err = cmd.Start(); err != nil {
 			break
@@ -77,15 +83,11 @@ type scaleMeasure struct {
 	rss   uint64        // VmRSS once all started, bytes
 }
 
-// procmanScale runs `procman up` with n services in dir.
-func (e *env) procmanScale(ctx context.Context, dir string, n int) (scaleMeasure, error) {
+// procmanScale runs `procman up` in dir on procfile, whose services
+// (sNNN, or their replicas sNNN.i) start n processes.
+func (e *env) procmanScale(ctx context.Context, dir, procfile string, n int) (scaleMeasure, error) {
 	var m scaleMeasure
-	var b strings.Builder
-	b.WriteString("tasks:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  s%03d: {cmd: sleep 60, service: true}\n", i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte(procfile), 0o644); err != nil {
 		return m, err
 	}
 	p, err := e.startProcman(dir, nil, nil, "up")
@@ -115,9 +117,10 @@ func (e *env) procmanScale(ctx context.Context, dir string, n int) (scaleMeasure
 	return m, err
 }
 
-// startedSet is the services procman's stderr says it started.
+// startedSet is the services (or replicas) procman's stderr says it
+// started.
 type startedSet struct {
-	names map[string]bool // services seen
+	names map[string]bool // services or replicas seen
 	pids  []int           // their pids, in log order
 	last  time.Time       // when the last new one was read
 	done  int             // lines scanned so far
