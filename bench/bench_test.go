@@ -38,7 +38,9 @@ func TestSmoke(t *testing.T) {
 	code := run(ctx, []string{"-q", "-rounds", "3", "-saves", "3", "-save-gap", "100ms", "-files", "40", "-storm", "100",
 		"-node-saves", "2", "-node-gap", "200ms", "-npm-install=false", "-idle", "200ms",
 		"-idle-dirs", "30", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
-		"-ps-runs", "10", "-ps-services", "3", "-restarts", "3", "-log-lines", "10", "-out", md}, &stdout, &stderr)
+		"-ps-runs", "10", "-ps-services", "3", "-restarts", "3", "-log-lines", "10",
+		"-replica-services", "2", "-replicas", "3", "-rolls", "2",
+		"-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
@@ -55,6 +57,7 @@ func TestSmoke(t *testing.T) {
 		"scale: 5 services all started", "scale: 5 services all stopped", "scale: RSS of procman with 5 services",
 		"control: ps, 5 services: median", "control: ps, 3 services: median", "control: restart: median",
 		"control: logs -f latency: median", "control: logs -f latency: p99",
+		"replicas: 2 services x 3 all started", "replicas: 2 services x 3 all stopped", "replicas: rolling restart of 3: median",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("no row %q in:\n%s", want, table)
@@ -63,8 +66,10 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(table, "0 lines lost, 0 mixed; log files on: a.log holds its 2000 lines, each after its time") {
 		t.Errorf("procman lost or mixed lines, or its log files did:\n%s", table)
 	}
-	if !strings.Contains(table, "0 extra child starts") || !strings.Contains(table, "0 lines lost (floor 0)") {
-		t.Errorf("procman restart started web more than once, or procman logs -f lost lines:\n%s", table)
+	if !regexp.MustCompile(`(?m)^control: restart: median .*; 0 extra child starts`).MatchString(table) ||
+		!regexp.MustCompile(`(?m)^replicas: rolling restart .*; 0 extra child starts`).MatchString(table) ||
+		!strings.Contains(table, "0 lines lost (floor 0)") {
+		t.Errorf("procman restart started web, or a replica of it, more than once, or procman logs -f lost lines:\n%s", table)
 	}
 	if !regexp.MustCompile(`(?m)^storm: restarts after rewriting the tree +1 +[12] `).MatchString(table) {
 		t.Errorf("the storm did not restart the child once or twice:\n%s", table)
@@ -106,13 +111,14 @@ var flagErrors = []struct {
 	args []string
 	want string
 }{
-	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale, control)`},
+	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale, replicas, control)`},
 	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
 	{"no save gap", []string{"-save-gap", "0s"}, "sizes must be at least 1"},
 	{"no node saves", []string{"-node-saves", "0"}, "sizes must be at least 1"},
 	{"no idle window", []string{"-idle", "0s"}, "sizes must be at least 1"},
 	{"no ps runs", []string{"-ps-runs", "0"}, "sizes must be at least 1"},
 	{"no log lines", []string{"-log-lines", "0"}, "sizes must be at least 1"},
+	{"no replicas", []string{"-replicas", "0"}, "sizes must be at least 1"},
 	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
 }
 
@@ -132,10 +138,11 @@ func TestParseFlags_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale,control" || c.rounds != 30 ||
+	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale,replicas,control" || c.rounds != 30 ||
 		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
 		c.files != 1000 || c.idle != 60*time.Second || c.idleDirs != 2000 || c.idleModules != 50000 ||
-		c.lines != 1000000 || c.services != 200 || c.psRuns != 200 || c.psServices != 200 || c.restarts != 30 || c.logLines != 200 {
+		c.lines != 1000000 || c.services != 200 || c.psRuns != 200 || c.psServices != 200 || c.restarts != 30 || c.logLines != 200 ||
+		c.replicaSvcs != 20 || c.replicas != 10 || c.rolls != 5 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
