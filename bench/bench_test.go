@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestSmoke(t *testing.T) {
 		"-node-saves", "2", "-node-gap", "200ms", "-npm-install=false", "-idle", "200ms",
 		"-idle-dirs", "30", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
 		"-ps-runs", "10", "-ps-services", "3", "-restarts", "3", "-log-lines", "10",
-		"-replica-services", "2", "-replicas", "3", "-rolls", "2",
+		"-replica-services", "2", "-replicas", "3", "-rolls", "2", "-ui-runs", "2", "-ui-window", "300ms", "-ui-lines", "200",
 		"-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
@@ -58,6 +59,8 @@ func TestSmoke(t *testing.T) {
 		"control: ps, 5 services: median", "control: ps, 3 services: median", "control: restart: median",
 		"control: logs -f latency: median", "control: logs -f latency: p99",
 		"replicas: 2 services x 3 all started", "replicas: 2 services x 3 all stopped", "replicas: rolling restart of 3: median",
+		"dashboard: first screen: median", "dashboard: CPU, 2 tasks printing 1,000 lines/s each", "dashboard: CPU, idle",
+		"dashboard: wakeups, idle", "dashboard: RSS with 200 lines",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("no row %q in:\n%s", want, table)
@@ -111,7 +114,7 @@ var flagErrors = []struct {
 	args []string
 	want string
 }{
-	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale, replicas, control)`},
+	{"unknown case", []string{"-cases", "restart,nap"}, `unknown case "nap" (cases: restart, storm, node, idle, throughput, startup, scale, replicas, control, dashboard)`},
 	{"zero size", []string{"-rounds", "0"}, "sizes must be at least 1"},
 	{"no save gap", []string{"-save-gap", "0s"}, "sizes must be at least 1"},
 	{"no node saves", []string{"-node-saves", "0"}, "sizes must be at least 1"},
@@ -119,6 +122,7 @@ var flagErrors = []struct {
 	{"no ps runs", []string{"-ps-runs", "0"}, "sizes must be at least 1"},
 	{"no log lines", []string{"-log-lines", "0"}, "sizes must be at least 1"},
 	{"no replicas", []string{"-replicas", "0"}, "sizes must be at least 1"},
+	{"no ui window", []string{"-ui-window", "0s"}, "sizes must be at least 1"},
 	{"stray argument", []string{"-rounds", "3", "now"}, "unexpected arguments: now"},
 }
 
@@ -138,11 +142,11 @@ func TestParseFlags_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale,replicas,control" || c.rounds != 30 ||
+	if strings.Join(c.cases, ",") != "restart,storm,node,idle,throughput,startup,scale,replicas,control,dashboard" || c.rounds != 30 ||
 		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
 		c.files != 1000 || c.idle != 60*time.Second || c.idleDirs != 2000 || c.idleModules != 50000 ||
 		c.lines != 1000000 || c.services != 200 || c.psRuns != 200 || c.psServices != 200 || c.restarts != 30 || c.logLines != 200 ||
-		c.replicaSvcs != 20 || c.replicas != 10 || c.rolls != 5 {
+		c.replicaSvcs != 20 || c.replicas != 10 || c.rolls != 5 || c.uiRuns != 20 || c.uiWindow != 10*time.Second || c.uiLines != 10000 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -335,5 +339,46 @@ awake   0.25/s        0.50/s                              2.00x  ≤ 1/s       o
 	}
 	if !missed(rows) || missed(rows[:1]) || missed(rows[3:]) {
 		t.Error("missed does not follow the verdicts")
+	}
+}
+
+var screenReads = []struct {
+	name  string
+	reads []string
+	want  int // the read (from 1) that completes the mark, 0 none
+}{
+	{"in one read", []string{"\x1b[24;1H\x1b[90mj/k move · q quit\x1b[0m"}, 1},
+	{"cut between reads", []string{"\x1b[24;1H· ? help · q q", "uit\x1b[0m"}, 2},
+	{"cut over three reads", []string{"q", " ", "quit"}, 3},
+	{"not there", []string{"q", "uit"}, 0},
+}
+
+func TestScreenLog_FindsMarks(t *testing.T) {
+	for _, tc := range screenReads {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScreenLog([]string{footerMark})
+			t0 := time.Unix(1000, 0)
+			for i, r := range tc.reads {
+				s.add([]byte(r), t0.Add(time.Duration(i+1)*time.Second))
+			}
+			at, _, _ := s.seen(footerMark)
+			got := 0
+			if !at.IsZero() {
+				got = int(at.Sub(t0) / time.Second)
+			}
+			if got != tc.want {
+				t.Errorf("mark read at read %d, want %d", got, tc.want)
+			}
+			if b, n := s.counts(); n != uint64(len(tc.reads)) || b != uint64(len(strings.Join(tc.reads, ""))) {
+				t.Errorf("counts = %d bytes, %d reads", b, n)
+			}
+		})
+	}
+}
+
+func TestTerminalEnv(t *testing.T) {
+	got := terminalEnv([]string{"HOME=/h", "NO_COLOR=1", "TERM=dumb", "NO_COLORS=x"})
+	if want := []string{"HOME=/h", "NO_COLORS=x", "TERM=xterm-256color"}; !slices.Equal(got, want) {
+		t.Errorf("terminalEnv = %q, want %q", got, want)
 	}
 }

@@ -4,26 +4,28 @@
 // idle cost (CPU, wakeups, state file writes) on a big tree beside an
 // idle inotify watcher, output throughput (log files kept), start-up of a
 // no-op run, 200 services, services of many replicas (up, and a rolling
-// restart) and the control channel (ps, restart and logs -f against a
-// running procman up -d); and, against nodemon rather than a floor, the
-// time from a save to a Node server's new answer. It builds procman from
-// this module, prints one table, writes it as Markdown with -out, and
-// exits 1 when a target is missed or a case could not be measured (2 when
-// the benchmark could not run at all). A case that cannot run on this
-// machine (node without Node.js) is skipped, and says why, without
-// failing the run.
+// restart), the control channel (ps, restart and logs -f against a
+// running procman up -d), and the dashboard (procman ui under a
+// pseudo-terminal: its first screen, its CPU while tasks print and while
+// they do not, its wakeups, its memory with 10,000 lines); and, against
+// nodemon rather than a floor, the time from a save to a Node server's new
+// answer. It builds procman from this module, prints one table, writes it
+// as Markdown with -out, and exits 1 when a target is missed or a case
+// could not be measured (2 when the benchmark could not run at all). A
+// case that cannot run on this machine (node without Node.js) is skipped,
+// and says why, without failing the run.
 //
-//	go run ./bench [-cases restart,storm,node,idle,throughput,startup,scale,replicas,control] [-rounds 30] [-files 1000] [-out results.md]
+//	go run ./bench [-cases restart,storm,node,idle,throughput,startup,scale,replicas,control,dashboard] [-rounds 30] [-files 1000] [-out results.md]
 //
 // Sizes: -saves 20, -save-gap 1.5s, -storm 2000, -node-saves 15,
 // -node-gap 1s, -idle 60s, -idle-dirs 2000, -idle-modules 50000,
 // -lines 1000000, -runs 200, -services 200, -replica-services 20,
 // -replicas 10, -rolls 5, -ps-runs 200, -ps-services 200, -restarts 30,
-// -log-lines 200. The node case installs nodemon with npm into
-// os.UserCacheDir()/procman-bench on first use (not with
-// -npm-install=false). The idle floor is this binary re-executed with
-// PROCMAN_BENCH_FLOOR_WATCH set. Linux only in practice: the floors use
-// inotify, and CPU and RSS come from /proc.
+// -log-lines 200, -ui-runs 20, -ui-window 10s, -ui-lines 10000. The node
+// case installs nodemon with npm into os.UserCacheDir()/procman-bench on
+// first use (not with -npm-install=false). The idle floor is this binary
+// re-executed with PROCMAN_BENCH_FLOOR_WATCH set. Linux only in practice:
+// the floors use inotify, and CPU and RSS come from /proc.
 package main
 
 import (
@@ -64,12 +66,15 @@ type config struct {
 	replicaSvcs int           // services in the replicas case's up
 	replicas    int           // replicas of each, and of web in its rolling restarts
 	rolls       int           // rolling restarts timed
+	uiRuns      int           // procman ui openings timed in the dashboard case
+	uiWindow    time.Duration // the dashboard case's CPU windows
+	uiLines     int           // lines printed in its memory row
 	out         string        // Markdown file ("" none)
 	quiet       bool          // no progress on stderr
 }
 
 // allCases are the cases in the order they run.
-var allCases = []string{"restart", "storm", "node", "idle", "throughput", "startup", "scale", "replicas", "control"}
+var allCases = []string{"restart", "storm", "node", "idle", "throughput", "startup", "scale", "replicas", "control", "dashboard"}
 
 // parseFlags reads args into a config.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -98,6 +103,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.replicaSvcs, "replica-services", 20, "services in the replicas case")
 	fs.IntVar(&c.replicas, "replicas", 10, "replicas of each service in the replicas case")
 	fs.IntVar(&c.rolls, "rolls", 5, "rolling restarts timed in the replicas case")
+	fs.IntVar(&c.uiRuns, "ui-runs", 20, "procman ui openings timed in the dashboard case")
+	fs.DurationVar(&c.uiWindow, "ui-window", 10*time.Second, "the dashboard case's CPU window")
+	fs.IntVar(&c.uiLines, "ui-lines", 10000, "lines printed in the dashboard case's memory row")
 	fs.StringVar(&c.out, "out", "", "also write the table as Markdown to this file")
 	fs.BoolVar(&c.quiet, "q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -115,8 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.rounds < 1 || c.saves < 1 || c.files < 1 || c.storm < 1 || c.nodeSaves < 1 || c.idleDirs < 1 ||
 		c.lines < 1 || c.runs < 1 || c.services < 1 || c.psRuns < 1 || c.psServices < 1 || c.restarts < 1 || c.logLines < 1 ||
-		c.replicaSvcs < 1 || c.replicas < 1 || c.rolls < 1 ||
-		c.saveGap <= 0 || c.nodeGap <= 0 || c.idle <= 0 {
+		c.replicaSvcs < 1 || c.replicas < 1 || c.rolls < 1 || c.uiRuns < 1 || c.uiLines < 1 ||
+		c.saveGap <= 0 || c.nodeGap <= 0 || c.idle <= 0 || c.uiWindow <= 0 {
 		return c, fmt.Errorf("sizes must be at least 1")
 	}
 	return c, nil
@@ -201,6 +209,8 @@ func (e *env) runCases(ctx context.Context, cfg config) []row {
 			rows = append(rows, e.replicasRows(ctx, cfg)...)
 		case "control":
 			rows = append(rows, e.controlRows(ctx, cfg)...)
+		case "dashboard":
+			rows = append(rows, e.dashboardRows(ctx, cfg)...)
 		}
 		e.tidy(c)
 	}
