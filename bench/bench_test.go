@@ -41,7 +41,7 @@ func TestSmoke(t *testing.T) {
 		"-idle-dirs", "30", "-idle-modules", "100", "-lines", "2000", "-runs", "3", "-services", "5",
 		"-ps-runs", "10", "-ps-services", "3", "-restarts", "3", "-log-lines", "10",
 		"-replica-services", "2", "-replicas", "3", "-rolls", "2", "-ui-runs", "2", "-ui-window", "300ms", "-ui-lines", "200",
-		"-out", md}, &stdout, &stderr)
+		"-before-commit", "", "-out", md}, &stdout, &stderr)
 	if code != 0 && code != 1 {
 		t.Fatalf("exit code %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
@@ -68,6 +68,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if !strings.Contains(table, "0 lines lost, 0 mixed; log files on: a.log holds its 2000 lines, each after its time") {
 		t.Errorf("procman lost or mixed lines, or its log files did:\n%s", table)
+	}
+	if !regexp.MustCompile(`(?m)^startup: run noop, linked with the dashboard +skipped: no -before-commit`).MatchString(table) {
+		t.Errorf("the startup row against the build before the dashboard was not skipped without -before-commit:\n%s", table)
 	}
 	if !regexp.MustCompile(`(?m)^control: restart: median .*; 0 extra child starts`).MatchString(table) ||
 		!regexp.MustCompile(`(?m)^replicas: rolling restart .*; 0 extra child starts`).MatchString(table) ||
@@ -146,7 +149,8 @@ func TestParseFlags_Defaults(t *testing.T) {
 		c.saves != 20 || c.saveGap != 1500*time.Millisecond || c.nodeSaves != 15 || c.nodeGap != time.Second || !c.npmInstall ||
 		c.files != 1000 || c.idle != 60*time.Second || c.idleDirs != 2000 || c.idleModules != 50000 ||
 		c.lines != 1000000 || c.services != 200 || c.psRuns != 200 || c.psServices != 200 || c.restarts != 30 || c.logLines != 200 ||
-		c.replicaSvcs != 20 || c.replicas != 10 || c.rolls != 5 || c.uiRuns != 20 || c.uiWindow != 10*time.Second || c.uiLines != 10000 {
+		c.replicaSvcs != 20 || c.replicas != 10 || c.rolls != 5 || c.uiRuns != 20 || c.uiWindow != 10*time.Second || c.uiLines != 10000 ||
+		c.before != "3dbfe7f^" {
 		t.Errorf("defaults = %+v", c)
 	}
 }

@@ -3,7 +3,8 @@
 // save, one restart per save for saves far apart, a checkout-like storm,
 // idle cost (CPU, wakeups, state file writes) on a big tree beside an
 // idle inotify watcher, output throughput (log files kept), start-up of a
-// no-op run, 200 services, services of many replicas (up, and a rolling
+// no-op run (and against the build from before the dashboard was linked
+// in), 200 services, services of many replicas (up, and a rolling
 // restart), the control channel (ps, restart and logs -f against a
 // running procman up -d), and the dashboard (procman ui under a
 // pseudo-terminal: its first screen, its CPU while tasks print and while
@@ -21,9 +22,12 @@
 // -node-gap 1s, -idle 60s, -idle-dirs 2000, -idle-modules 50000,
 // -lines 1000000, -runs 200, -services 200, -replica-services 20,
 // -replicas 10, -rolls 5, -ps-runs 200, -ps-services 200, -restarts 30,
-// -log-lines 200, -ui-runs 20, -ui-window 10s, -ui-lines 10000. The node
-// case installs nodemon with npm into os.UserCacheDir()/procman-bench on
-// first use (not with -npm-install=false). The idle floor is this binary
+// -log-lines 200, -ui-runs 20, -ui-window 10s, -ui-lines 10000. The
+// startup case builds procman a second time from -before-commit (default
+// 3dbfe7f^, the commit before "tui: the dashboard, procman ui and procman
+// up --tui"; "" skips that row), exported with git archive. The node case
+// installs nodemon with npm into os.UserCacheDir()/procman-bench on first
+// use (not with -npm-install=false). The idle floor is this binary
 // re-executed with PROCMAN_BENCH_FLOOR_WATCH set. Linux only in practice:
 // the floors use inotify, and CPU and RSS come from /proc.
 package main
@@ -69,6 +73,7 @@ type config struct {
 	uiRuns      int           // procman ui openings timed in the dashboard case
 	uiWindow    time.Duration // the dashboard case's CPU windows
 	uiLines     int           // lines printed in its memory row
+	before      string        // git revision of procman before the dashboard ("" none)
 	out         string        // Markdown file ("" none)
 	quiet       bool          // no progress on stderr
 }
@@ -106,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.uiRuns, "ui-runs", 20, "procman ui openings timed in the dashboard case")
 	fs.DurationVar(&c.uiWindow, "ui-window", 10*time.Second, "the dashboard case's CPU window")
 	fs.IntVar(&c.uiLines, "ui-lines", 10000, "lines printed in the dashboard case's memory row")
+	fs.StringVar(&c.before, "before-commit", "3dbfe7f^", `git revision of procman before the dashboard, for the startup case ("" skips that row)`)
 	fs.StringVar(&c.out, "out", "", "also write the table as Markdown to this file")
 	fs.BoolVar(&c.quiet, "q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -202,7 +208,7 @@ func (e *env) runCases(ctx context.Context, cfg config) []row {
 		case "throughput":
 			rows = append(rows, e.throughputRow(ctx, cfg))
 		case "startup":
-			rows = append(rows, e.startupRow(ctx, cfg))
+			rows = append(rows, e.startupRows(ctx, cfg)...)
 		case "scale":
 			rows = append(rows, e.scaleRows(ctx, cfg)...)
 		case "replicas":

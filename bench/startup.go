@@ -11,6 +11,12 @@ import (
 // startupWarmup is how many unmeasured runs of each side come first.
 const startupWarmup = 20
 
+// startupRows are the startup case's rows: startupRow, then beforeRow.
+func (e *env) startupRows(ctx context.Context, cfg config) []row {
+	r := e.startupRow(ctx, cfg)
+	return []row{r, e.beforeRow(ctx, cfg)}
+}
+
 // startupRow measures case 5: `procman run noop` (cmd: "true") against
 // `sh -c true`, cfg.runs runs each, interleaved; the medians count. The
 // procman measured is the release build (CGO_ENABLED=0); a plain
