@@ -37,8 +37,9 @@ const (
 )
 
 // dashboardRows measures the dashboard case: `procman ui` under a
-// pseudo-terminal against a running `procman up -d`: its first screen on a
-// project of controlSmall quiet services, and its CPU and wakeups there
+// pseudo-terminal against a running `procman up -d`: its first screen (any,
+// and the first with the tasks) on a project of controlSmall quiet
+// services, and its CPU and wakeups there
 // over cfg.uiWindow; its CPU over as long with two tasks printing 1,000
 // lines a second each; its RSS once a task printed cfg.uiLines lines. The
 // floor of the first screen is `procman ps` (a start and a round trip);
@@ -47,11 +48,11 @@ const (
 // quiet project.
 func (e *env) dashboardRows(ctx context.Context, cfg config) []row {
 	in := " in " + strconv.FormatFloat(cfg.uiWindow.Seconds(), 'f', -1, 64) + " s"
-	nFirst := "dashboard: first screen: median"
+	nFirst, nTasks := "dashboard: first screen: median", "dashboard: first screen with the tasks: median"
 	nBusy := "dashboard: CPU, 2 tasks printing 1,000 lines/s each"
 	nIdle, nWake := "dashboard: CPU, idle", "dashboard: wakeups, idle"
 	nRSS := fmt.Sprintf("dashboard: RSS with %d lines", cfg.uiLines)
-	names := []string{nFirst, nBusy, nIdle, nWake, nRSS}
+	names := []string{nFirst, nTasks, nBusy, nIdle, nWake, nRSS}
 	if runtime.GOOS != "linux" {
 		return skipRows("CPU, wakeups and RSS come from /proc: Linux only", names...)
 	}
@@ -74,8 +75,8 @@ func (e *env) dashboardRows(ctx context.Context, cfg config) []row {
 	}
 	var idleRSS uint64
 	e.logf("dashboard: procman up -d, %d quiet services; procman ui opened %d times, then %v idle", controlSmall, cfg.uiRuns, cfg.uiWindow)
-	q := e.underUp(ctx, quiet, []string{nFirst, nIdle, nWake}, func() ([]row, error) {
-		first, err := e.firstScreenRow(ctx, nFirst, quiet, cfg.uiRuns)
+	q := e.underUp(ctx, quiet, []string{nFirst, nTasks, nIdle, nWake}, func() ([]row, error) {
+		first, err := e.firstScreenRows(ctx, nFirst, nTasks, quiet, cfg.uiRuns)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ func (e *env) dashboardRows(ctx context.Context, cfg config) []row {
 			return nil, err
 		}
 		idleRSS = w.rss
-		return []row{first, idleCPURow(nIdle, in, w), wakeupsRow(nWake, w)}, nil
+		return append(first, idleCPURow(nIdle, in, w), wakeupsRow(nWake, w)), nil
 	})
 	e.logf("dashboard: procman up -d, 2 tasks printing every %v; procman ui open %v", uiTick, cfg.uiWindow)
 	bz := e.underUp(ctx, busy, []string{nBusy}, func() ([]row, error) {
@@ -99,23 +100,26 @@ func (e *env) dashboardRows(ctx context.Context, cfg config) []row {
 		r, err := e.uiLinesRow(ctx, nRSS, lines, cfg.uiLines, min(uiSettle, cfg.uiWindow), idleRSS)
 		return []row{r}, err
 	})
-	return []row{q[0], bz[0], q[1], q[2], mem[0]}
+	return []row{q[0], q[1], bz[0], q[2], q[3], mem[0]}
 }
 
-// firstScreenRow opens procman ui in dir runs times (after uiWarmup),
-// each time until its footer was written, then quits it; interleaved with
-// as many `procman ps`. The medians count.
-func (e *env) firstScreenRow(ctx context.Context, name, dir string, runs int) (row, error) {
-	var floor, got, tasks []time.Duration
+// firstScreenRows open procman ui in dir runs times (after uiWarmup),
+// each time until its footer was written and the frame after the first
+// ps answered (the title names the supervisor's pid), then quit it;
+// interleaved with as many `procman ps`. The medians count: the first
+// screen, whatever it shows (named first), and the first with the tasks
+// (named tasks).
+func (e *env) firstScreenRows(ctx context.Context, first, tasks, dir string, runs int) ([]row, error) {
+	var floor, got, withTasks []time.Duration
 	connecting := 0
 	for i := range uiWarmup + runs {
 		f, err := e.timeRun(ctx, dir, "", e.procman, "ps")
 		if err != nil {
-			return row{}, err
+			return nil, err
 		}
 		u, err := e.startUI(dir, footerMark, psMark, connectingMark)
 		if err != nil {
-			return row{}, err
+			return nil, err
 		}
 		at, err := u.waitMark(ctx, footerMark, 10*time.Second)
 		var withPS time.Time
@@ -127,20 +131,24 @@ func (e *env) firstScreenRow(ctx context.Context, name, dir string, runs int) (r
 			err = qerr
 		}
 		if err != nil {
-			return row{}, err
+			return nil, err
 		}
 		if i >= uiWarmup {
-			floor, got, tasks = append(floor, f), append(got, at.Sub(u.began)), append(tasks, withPS.Sub(u.began))
+			floor, got, withTasks = append(floor, f), append(got, at.Sub(u.began)), append(withTasks, withPS.Sub(u.began))
 			if !conn.IsZero() && !conn.After(at) {
 				connecting++
 			}
 		}
 	}
-	f, g := median(floor), median(got)
-	return row{name: name, unit: dur, floor: secs(f), got: secs(g), target: "≤ 100 ms", verdict: check(g <= uiFirstScreen),
-		note: fmt.Sprintf("procman ui under an %dx%d pty to its footer (%q) read; %d of %d first frames said %q; to the frame with the tasks (after the first ps): median %s, p90 %s; floor: procman ps, start to exit; medians of %d; p90 %s",
-			uiCols, uiRows, footerMark, connecting, runs, connectingMark, fmtDur(median(tasks)), fmtDur(quantile(tasks, 0.9)),
-			runs, fmtDur(quantile(got, 0.9)))}, nil
+	f, g, t := median(floor), median(got), median(withTasks)
+	return []row{
+		{name: first, unit: dur, floor: secs(f), got: secs(g), target: "≤ 100 ms", verdict: check(g <= uiFirstScreen),
+			note: fmt.Sprintf("procman ui under an %dx%d pty, start to its footer (%q) read; %d of %d such first frames said %q (no ps answer yet); floor: procman ps, start to exit; medians of %d; p90 %s against %s",
+				uiCols, uiRows, footerMark, connecting, runs, connectingMark, runs, fmtDur(quantile(got, 0.9)), fmtDur(quantile(floor, 0.9)))},
+		{name: tasks, unit: dur, floor: secs(f), got: secs(t), target: "≤ 100 ms", verdict: check(t <= uiFirstScreen),
+			note: fmt.Sprintf("start to the frame whose title names the supervisor (%q: a ps answered); p90 %s; frames are at most 30 a second, so it comes no sooner than 33 ms after the first",
+				strings.TrimSpace(psMark), fmtDur(quantile(withTasks, 0.9)))},
+	}, nil
 }
 
 // uiMeasure is what procman ui, and a `procman logs -f -n 0` beside it,
