@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 
@@ -23,6 +24,9 @@ type LogsCmd struct {
 // them, shaped as up prints them; from the running supervisor, or, when
 // none runs, from the log files the last one left.
 func (c *LogsCmd) Run(ctx context.Context, g *Globals) error {
+	if c.Lines < 0 {
+		return &usageError{fmt.Errorf("logs -n %d: give how many lines to show, 0 or more", c.Lines)}
+	}
 	return showLogs(ctx, g, c.Tasks, c.Lines, c.Follow, true)
 }
 
@@ -65,6 +69,11 @@ func showLogs(ctx context.Context, g *Globals, names []string, n int, follow, fi
 	for _, t := range ps.PS.Tasks {
 		if len(names) == 0 || slices.Contains(names, t.Name) || slices.Contains(names, t.Task) {
 			shown = append(shown, t.Name)
+		}
+	}
+	for _, name := range names {
+		if !slices.ContainsFunc(ps.PS.Tasks, func(t control.Task) bool { return t.Name == name || t.Task == name }) {
+			return &usageError{fmt.Errorf("logs: %s is no task of procman pid %d; procman ps lists them", name, ps.PS.PID)}
 		}
 	}
 	out := g.logOutput(cfg, shown)

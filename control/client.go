@@ -103,10 +103,13 @@ func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
 			return Reply{}, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
 		}
 		if rep.OK != nil {
-			if !*rep.OK && rep.Error != nil {
+			switch {
+			case *rep.OK:
+				return rep, nil
+			case rep.Error != nil:
 				return rep, rep.Error
 			}
-			return rep, nil
+			return rep, &Error{Code: CodeFailed, Message: fmt.Sprintf("procman pid %d said no, without a reason", c.PID)}
 		}
 		if each != nil {
 			if err := each(rep); err != nil {

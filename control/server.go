@@ -281,6 +281,8 @@ func (s *Server) explain(err error) *Error {
 		e.Code, e.Task = CodeNotService, notSvc.Name
 	case errors.Is(err, runner.ErrStopping):
 		e.Code = CodeStopping
+	case errors.Is(err, context.Canceled): // the server closes: the supervisor stops
+		e.Code, e.Message = CodeStopping, runner.ErrStopping.Error()
 	case errors.As(err, &exit):
 		e.Task = exit.Task
 	case errors.As(err, &failed):
@@ -319,6 +321,9 @@ func (s *Server) ps() *PS {
 // logs answers a logs request: the last lines, then, with follow, every
 // new one until the client goes or the supervisor stops.
 func (cn *conn) logs(ctx context.Context, req Request) bool {
+	if req.Lines < 0 {
+		return cn.fail(req.ID, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("lines is %d: it counts lines, from 0", req.Lines)})
+	}
 	if cn.s.Book == nil {
 		return cn.send(Reply{ID: req.ID, OK: yes()})
 	}
@@ -339,7 +344,8 @@ func (cn *conn) logs(ctx context.Context, req Request) bool {
 	}
 	for {
 		select {
-		case <-ctx.Done():
+		case <-ctx.Done(): // the supervisor stops: the stream ends as it should
+			cn.send(Reply{ID: req.ID, OK: yes()})
 			return false
 		case lines, ok := <-f.C():
 			if !ok {

@@ -300,6 +300,44 @@ func TestServer_LogsTailThenFollow(t *testing.T) {
 	}
 }
 
+func TestServer_LogsEndsWithOKWhenTheSupervisorStops(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	s, path := serve(t, &fakeSup{}, book)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "id": 7, "op": "logs", "lines": 1, "follow": true}`)
+	book.Write("web", false, []byte("one\n"))
+	if l := reply(t, r).Line; l == nil || l.Text != "one" {
+		t.Fatalf("first reply: line %+v, want one", l)
+	}
+	go s.Close()
+	if rep := reply(t, r); rep.ID != 7 || rep.OK == nil || !*rep.OK {
+		t.Errorf("last reply %+v, want ok to request 7: the stream ended as it should", rep)
+	}
+}
+
+func TestServer_LogsRefusesNegativeLines(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	book.Write("web", false, []byte("one\n"))
+	_, path := serve(t, &fakeSup{}, book)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": -3}`)
+	if rep := reply(t, r); rep.Error == nil || rep.Error.Code != CodeBadRequest {
+		t.Errorf("reply %+v, want a bad-request error", rep)
+	}
+	fmt.Fprintln(c, `{"v": 1, "op": "ps"}`) // and the supervisor lives on
+	if rep := reply(t, r); rep.PS == nil {
+		t.Errorf("ps after: %+v", rep)
+	}
+}
+
 func TestServer_RefusesAnotherUser(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to connect as another user")

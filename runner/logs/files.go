@@ -16,23 +16,26 @@ import (
 // project whose .procman folder is stateDir, read from their log files:
 // for `procman logs` when no supervisor runs. Lines are merged by time,
 // each task's in its own order; Seq is 0 and Stderr false (the files keep
-// neither).
+// neither). A service's name reads its replicas' files too.
 func ReadFiles(stateDir string, names []string, n int) ([]Line, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	dir := filepath.Join(stateDir, Dir)
-	if len(names) == 0 {
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			if name, ok := strings.CutSuffix(e.Name(), ".log"); ok && name != "procman" && !e.IsDir() {
-				names = append(names, name)
-			}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".log"); ok && name != "procman" && !e.IsDir() && Matches(names, name) {
+			found = append(found, name)
 		}
 	}
+	names = found
 	var all []Line
 	for _, name := range names {
 		lines, err := readTask(dir, name, n)

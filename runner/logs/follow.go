@@ -23,7 +23,7 @@ type Follower struct {
 }
 
 // Follow starts following the named tasks (every task when names is
-// empty). Lines written from now on arrive on C; Stop ends it.
+// empty; a service's name follows its replicas too). Lines written from now on arrive on C; Stop ends it.
 func (b *Book) Follow(names []string) *Follower {
 	b.Flush() // what was written before is the tail's, not the follower's
 	f := &Follower{book: b, names: slices.Clone(names), ch: make(chan []Line, followBuffer)}
@@ -56,7 +56,7 @@ func (f *Follower) close() { f.once.Do(func() { close(f.ch) }) }
 func (b *Book) publish(task string, first uint64, at time.Time, stderr bool, chunk []byte) {
 	var lines []Line
 	for f := range b.subs {
-		if len(f.names) > 0 && !slices.Contains(f.names, task) {
+		if !Matches(f.names, task) {
 			continue
 		}
 		if lines == nil {

@@ -251,14 +251,18 @@ func (b *Book) DropTails() {
 
 // Tail returns the last n lines of the named tasks (every task when names
 // is empty), in the order they were printed: every line written before it.
-// A task that printed nothing has none.
+// A task that printed nothing has none; a service's name asks for its
+// replicas' lines too.
 func (b *Book) Tail(names []string, n int) []Line {
+	if n <= 0 {
+		return nil
+	}
 	b.Flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []Line
 	for name, t := range b.tasks {
-		if len(names) == 0 || slices.Contains(names, name) {
+		if Matches(names, name) {
 			out = t.tail.last(name, n, out)
 		}
 	}
