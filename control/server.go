@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +32,10 @@ type Supervisor interface {
 	// Scale sets the replicas of services by name, and returns when the
 	// new ones are ready and the surplus ones stopped.
 	Scale(ctx context.Context, counts map[string]int, reason string) error
+	// Check returns the error that Restart (services false), or Start and
+	// Scale (services true), would return at once for names: an unknown
+	// task, a task that is not a service.
+	Check(ctx context.Context, names []string, services bool) error
 }
 
 // Limits of a connection: a request line longer than maxLine is refused;
@@ -214,15 +221,15 @@ func (cn *conn) handle(ctx context.Context, req Request) bool {
 	case OpPS:
 		return cn.send(Reply{ID: req.ID, OK: yes(), PS: cn.s.ps()})
 	case OpRestart:
-		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Restart(ctx, req.Tasks, "procman restart") })
+		err = cn.wait(ctx, req, req.Tasks, false, func(ctx context.Context) error { return cn.s.Sup.Restart(ctx, req.Tasks, "procman restart") })
 	case OpStart:
-		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Start(ctx, req.Tasks, "procman start") })
+		err = cn.wait(ctx, req, req.Tasks, true, func(ctx context.Context) error { return cn.s.Sup.Start(ctx, req.Tasks, "procman start") })
 	case OpStop:
 		err = cn.s.Sup.Stop(ctx, req.Tasks, "procman stop")
 	case OpLogs:
 		return cn.logs(ctx, req)
 	case OpScale:
-		err = cn.wait(ctx, req, func(ctx context.Context) error { return cn.s.Sup.Scale(ctx, req.Counts, "procman scale") })
+		err = cn.wait(ctx, req, slices.Sorted(maps.Keys(req.Counts)), true, func(ctx context.Context) error { return cn.s.Sup.Scale(ctx, req.Counts, "procman scale") })
 	case OpDown:
 		err = cn.s.down(ctx)
 	default:
@@ -235,21 +242,25 @@ func (cn *conn) handle(ctx context.Context, req Request) bool {
 	return cn.send(Reply{ID: req.ID, OK: yes()})
 }
 
-// wait runs op, waiting for it unless the request says no_wait: then op
-// goes on in the background, and only an error known at once (an unknown
-// task) is the client's.
-func (cn *conn) wait(ctx context.Context, req Request, op func(context.Context) error) error {
+// wait runs op on names, waiting for it unless the request says no_wait:
+// then op goes on in the background, and only what Check finds at once
+// (an unknown task) is the client's. A later failure is in the
+// supervisor's log, where the runner tells it.
+func (cn *conn) wait(ctx context.Context, req Request, names []string, services bool, op func(context.Context) error) error {
 	if !req.NoWait {
 		return op(ctx)
 	}
-	done := make(chan error, 1)
-	go func() { done <- op(cn.s.ctx) }()
-	select {
-	case err := <-done:
+	if err := cn.s.Sup.Check(ctx, names, services); err != nil {
 		return err
-	case <-time.After(50 * time.Millisecond): // long enough for a bad name to be told
-		return nil
 	}
+	go func() {
+		var failed *runner.TaskError
+		err := op(cn.s.ctx)
+		if err != nil && !errors.As(err, &failed) && !errors.Is(err, runner.ErrStopping) && !errors.Is(err, context.Canceled) {
+			cn.s.Logf("control: %s %s: %v", req.Op, strings.Join(names, " "), err)
+		}
+	}()
+	return nil
 }
 
 // down stops the supervisor; a second down while the first goes on is
@@ -274,6 +285,7 @@ func (s *Server) explain(err error) *Error {
 		failed  *runner.TaskError
 	)
 	e := &Error{Code: CodeFailed, Message: err.Error()}
+	var since time.Time // the failed process's start: its lines only
 	switch {
 	case errors.As(err, &unknown):
 		e.Code, e.Task = CodeUnknownTask, unknown.Name
@@ -286,11 +298,13 @@ func (s *Server) explain(err error) *Error {
 	case errors.As(err, &exit):
 		e.Task = exit.Task
 	case errors.As(err, &failed):
-		e.Task = failed.Task
+		e.Task, since = failed.Task, failed.Since
 	}
 	if e.Code == CodeFailed && e.Task != "" && s.Book != nil {
 		for _, l := range s.Book.Tail([]string{e.Task}, failLines) {
-			e.Lines = append(e.Lines, string(l.Text))
+			if !l.Time.Before(since) {
+				e.Lines = append(e.Lines, string(l.Text))
+			}
 		}
 	}
 	return e

@@ -80,6 +80,16 @@ func (f *fakeSup) Scale(_ context.Context, counts map[string]int, _ string) erro
 	return f.do("scale", names)
 }
 
+// Check knows setup and web only.
+func (f *fakeSup) Check(_ context.Context, names []string, _ bool) error {
+	for _, name := range names {
+		if name != "setup" && name != "web" {
+			return &runner.UnknownTaskError{Name: name, Known: []string{"setup", "web"}}
+		}
+	}
+	return nil
+}
+
 // serve starts a server on a socket in a short temporary folder (a test's
 // own folder can be too deep for a socket address).
 func serve(t *testing.T, sup Supervisor, book *logs.Book, set ...func(*Server)) (*Server, string) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -47,6 +48,17 @@ func child(_ string, args []string) {
 			fmt.Printf("line %d\n", i)
 		}
 	case "sleep": // sleep: until killed
+		select {}
+	case "waitfile": // waitfile PATH CODE: exit CODE once PATH exists
+		for {
+			if _, err := os.Stat(args[0]); err == nil {
+				code, _ := strconv.Atoi(args[1])
+				os.Exit(code)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "pidsleep": // pidsleep DIR: write the pid to DIR/PID, then sleep until killed
+		os.WriteFile(filepath.Join(args[0], strconv.Itoa(os.Getpid())), nil, 0o644)
 		select {}
 	case "stubborn": // stubborn PIDFILE: ignore SIGTERM, start two stubborn grandchildren, write all pids
 		signal.Ignore(syscall.SIGTERM)

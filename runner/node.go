@@ -35,6 +35,8 @@ type node struct {
 	lastFP  string  // sources fingerprint of its last success in this run
 	initial int     // a service's replicas at the start: names follow it
 	spawned bool    // a service's supervise loops run: new units start at once
+	halted  bool    // the run is stopping it, or it will never start: no new units
+	haltErr error   // why, for procman scale; set with halted
 	loops   sync.WaitGroup
 	failure error // the first unit that failed for good
 }
@@ -48,6 +50,12 @@ type unit struct {
 	name  string       // the task's name, or NAME.i for a replica
 	index int          // its replica number, from 1
 	cmds  chan command // for a service: requests to its supervise loop
+	// gone is closed when no supervise loop will take u's commands any
+	// more (its loop ended, or it never started); goneErr, set before,
+	// says why.
+	gone     chan struct{}
+	goneErr  error
+	goneOnce sync.Once
 	// retiring is set by procman scale before it stops u for good: its
 	// supervise loop then ends instead of waiting for a start.
 	retiring atomic.Bool
@@ -62,6 +70,7 @@ type unit struct {
 	since     time.Time // when
 	lastExit  *int      // how its last process ended
 	ended     bool      // a service its restart policy leaves down
+	preStop   bool      // procman stop came before its first start: it starts stopped
 	wasReady  bool      // its first start got ready
 	sample    usage     // the last CPU reading, for the next ps
 }
@@ -98,8 +107,42 @@ func (n *node) newUnit(i int, now time.Time) *unit {
 	u := &unit{node: n, name: name, index: i, status: Pending, since: now}
 	if n.t.Kind == tasks.Service {
 		u.cmds = make(chan command, 16)
+		u.gone = make(chan struct{})
 	}
 	return u
+}
+
+// end marks service unit u as taking no more commands, for err: the ones
+// sent meanwhile are answered with it.
+func (u *unit) end(err error) {
+	u.goneOnce.Do(func() {
+		u.goneErr = err
+		close(u.gone)
+		drain(u.cmds, err)
+	})
+}
+
+// drain answers, with err, the commands waiting in cmds.
+func drain(cmds chan command, err error) {
+	for {
+		select {
+		case c := <-cmds:
+			c.done <- err
+		default:
+			return
+		}
+	}
+}
+
+// halt marks n as taking no new units (procman scale), for err, and
+// returns its units.
+func (n *node) halt(err error) []*unit {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.halted {
+		n.halted, n.haltErr = true, err
+	}
+	return append([]*unit(nil), n.units...)
 }
 
 // unitList returns n's units.
@@ -208,17 +251,19 @@ func (n *node) setStatus(s Status, reason string, at time.Time) {
 	}
 }
 
-// startedSince reports whether one of n's processes started after t.
+// startedSince reports whether every one of n's processes started after
+// t: all of them have seen what happened before.
 func (n *node) startedSince(t time.Time) bool {
-	for _, u := range n.unitList() {
+	units := n.unitList()
+	for _, u := range units {
 		u.mu.Lock()
 		after := u.lastStart.After(t)
 		u.mu.Unlock()
-		if after {
-			return true
+		if !after {
+			return false
 		}
 	}
-	return false
+	return len(units) > 0
 }
 
 // fingerprint returns the sources fingerprint of n's last success in this

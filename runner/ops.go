@@ -37,9 +37,17 @@ func (r *Runner) Restart(ctx context.Context, names []string, reason string) err
 	var errs []error
 	for _, name := range names {
 		var err error
-		if n, ok := r.nodes[name]; ok {
+		n, ok := r.nodes[name]
+		switch {
+		case ok && n.t.Kind == tasks.Service && !closed(n.launched):
+			// nothing ran yet (it waits for its deps): the restart waits
+			// for its start, and what depends on it starts after anyway
+			for _, u := range n.unitList() {
+				err = errors.Join(err, r.send(ctx, u, newCommand(opRestart, false, reason)))
+			}
+		case ok:
 			err = r.restartTask(ctx, n, reason)
-		} else {
+		default:
 			us, _ := r.lookup(name)
 			err = r.send(ctx, us[0], newCommand(opRestart, false, reason))
 		}
@@ -71,11 +79,11 @@ func (r *Runner) restartTask(ctx context.Context, n *node, reason string) error 
 	delete(r.queued, n) // from now on a request needs a restart of its own
 	r.queueMu.Unlock()
 	if r.isStopping() {
-		q.err = errStopping
+		q.err = ErrStopping
 		return q.err
 	}
 	if n.t.Kind != tasks.Service && !closed(n.finished) {
-		q.err = errors.New(n.t.Name + " has not run yet")
+		q.err = fmt.Errorf("%s has not finished its first run (it runs, or waits for its deps): restart it after", n.t.Name)
 		return q.err
 	}
 	q.err = r.chain(ctx, n, reason, false)
@@ -152,6 +160,22 @@ func (r *Runner) services(ctx context.Context, names []string, verb string) ([]*
 	return units, nil
 }
 
+// Check returns the error that Restart (services false), or Start and
+// Scale (services true), would return at once for names: an unknown task
+// or replica, a task that is not a service. procman restart --no-wait
+// gets it before the restart goes on without it.
+func (r *Runner) Check(ctx context.Context, names []string, services bool) error {
+	if !services {
+		if err := r.awaitPlan(ctx); err != nil {
+			return err
+		}
+		_, err := r.resolve(names)
+		return err
+	}
+	_, err := r.services(ctx, names, "started")
+	return err
+}
+
 // awaitPlan waits until the run is planned.
 func (r *Runner) awaitPlan(ctx context.Context) error {
 	select {
@@ -170,6 +194,11 @@ func (r *Runner) Scale(ctx context.Context, counts map[string]int, reason string
 	if err := r.awaitPlan(ctx); err != nil {
 		return err
 	}
+	if r.isStopping() {
+		return ErrStopping
+	}
+	r.scaleMu.Lock() // one at a time: each sees the replicas the last left
+	defer r.scaleMu.Unlock()
 	names := slices.Sorted(maps.Keys(counts))
 	for _, name := range names {
 		n, ok := r.nodes[name]
@@ -193,6 +222,11 @@ func (r *Runner) Scale(ctx context.Context, counts map[string]int, reason string
 func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) error {
 	now := r.clock.Now()
 	n.mu.Lock()
+	if n.halted { // the run stops it, or it never starts: nothing may start now
+		err := n.haltErr
+		n.mu.Unlock()
+		return err
+	}
 	var added, surplus []*unit
 	for i := len(n.units) + 1; i <= count; i++ {
 		u := n.newUnit(i, now)
@@ -206,6 +240,14 @@ func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) e
 		if !spawned { // nothing runs them yet: they just go
 			n.units = n.units[:count]
 			surplus = nil
+		}
+	}
+	if spawned {
+		for _, u := range added {
+			u.mu.Lock()
+			u.wasReady = true // the task is ready already: a new replica holds nothing back
+			u.mu.Unlock()
+			r.spawn(u)
 		}
 	}
 	n.mu.Unlock()
@@ -222,12 +264,6 @@ func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) e
 	}
 	if !spawned {
 		return errors.Join(errs...) // its deps are not ready: it starts them all in its turn
-	}
-	for _, u := range added {
-		u.mu.Lock()
-		u.wasReady = true // the task is ready already: a new replica holds nothing back
-		u.mu.Unlock()
-		r.spawn(u)
 	}
 	for _, u := range added {
 		errs = append(errs, r.send(ctx, u, newCommand(opStart, false, reason)))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -181,5 +184,146 @@ func TestOperations_BadNames(t *testing.T) {
 	}
 	if ti := info(r, "setup"); ti.Status != Exited || ti.LastExit == nil || *ti.LastExit != 0 {
 		t.Errorf("setup: %+v", ti)
+	}
+}
+
+// pending returns a config where service web waits for once task setup,
+// which exits with code once the file it returns exists.
+func pending(t *testing.T, code string) (*tasks.Config, string) {
+	gate := filepath.Join(t.TempDir(), "gate")
+	cfg := services(map[string][]string{"web": {"sleep"}}, map[string][]string{"web": {"setup"}})
+	cfg.Tasks["setup"] = &tasks.Task{Name: "setup", Kind: tasks.Once, Cmd: tasks.Command{Argv: childCmd("waitfile", gate, code)}, StopSignal: syscall.SIGTERM, StopTimeout: time.Second}
+	cfg.Names = append(cfg.Names, "setup")
+	return cfg, gate
+}
+
+// returns fails the test when op does not return within 10 s, and
+// returns its error.
+func returns(t *testing.T, what string, op func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s hangs", what)
+		return nil
+	}
+}
+
+func TestStop_BeforeTheFirstStartKeepsItStopped(t *testing.T) {
+	var errs syncBuffer
+	cfg, gate := pending(t, "0")
+	r := newRunner(cfg, &errs, nil)
+	runUntilEnd(t, r, "web")
+	waitStatus(t, r, "setup", Running)
+	if err := returns(t, "stop of a waiting service", func() error { return r.Stop(context.Background(), []string{"web"}, "test") }); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, r, "web", Stopped)
+	os.WriteFile(gate, nil, 0o644)
+	waitStatus(t, r, "setup", Exited)
+	time.Sleep(100 * time.Millisecond) // bounds "it did not start"
+	if ti := info(r, "web"); ti.Status != Stopped || strings.Contains(errs.String(), "web started") {
+		t.Fatalf("web %s after its deps: a stopped service started:\n%s", ti.Status, errs.String())
+	}
+	if err := r.Start(context.Background(), []string{"web"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, r, "web", Running)
+}
+
+func TestRestart_OfAWaitingServiceWaitsForItsStart(t *testing.T) {
+	var errs syncBuffer
+	cfg, gate := pending(t, "0")
+	r := newRunner(cfg, &errs, nil)
+	runUntilEnd(t, r, "web")
+	waitStatus(t, r, "setup", Running)
+	done := make(chan error, 1)
+	go func() { done <- r.Restart(context.Background(), []string{"web"}, "test") }()
+	time.Sleep(50 * time.Millisecond) // the restart waits
+	os.WriteFile(gate, nil, 0o644)
+	if err := returns(t, "restart", func() error { return <-done }); err != nil {
+		t.Fatal(err)
+	}
+	if ti := info(r, "web"); ti.Status != Running || strings.Count(errs.String(), "web started") != 1 {
+		t.Fatalf("web %s, log:\n%s", ti.Status, errs.String())
+	}
+}
+
+func TestStart_OfAServiceWhoseDepFailedIsAnswered(t *testing.T) {
+	var errs syncBuffer
+	cfg, gate := pending(t, "1")
+	r := newRunner(cfg, &errs, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx, []string{"web"}) }()
+	waitStatus(t, r, "setup", Running)
+	done := make(chan error, 1)
+	go func() { done <- r.Start(context.Background(), []string{"web"}, "test") }()
+	time.Sleep(50 * time.Millisecond) // the start waits
+	os.WriteFile(gate, nil, 0o644)
+	err := returns(t, "start of a service whose dep failed", func() error { return <-done })
+	if err == nil {
+		t.Fatal("start: no error, and web never started")
+	}
+	<-ran
+}
+
+func TestScale_WhileStoppingLeavesNoProcess(t *testing.T) {
+	for range 5 {
+		dir := t.TempDir()
+		cfg := services(map[string][]string{"web": {"pidsleep", dir}}, nil)
+		var errs syncBuffer
+		r := newRunner(cfg, &errs, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- r.Run(ctx, []string{"web"}) }()
+		waitStatus(t, r, "web", Running)
+		scaled := make(chan error, 1)
+		go func() { scaled <- r.Scale(context.Background(), map[string]int{"web": 4}, "test") }()
+		cancel()
+		<-ran
+		returns(t, "scale", func() error { return <-scaled })
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			pid, _ := strconv.Atoi(e.Name())
+			if alive(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("pid %d of a replica outlived the run:\n%s", pid, errs.String())
+			}
+		}
+	}
+}
+
+func TestRun_ServiceOfNoReplicasWaitsForScale(t *testing.T) {
+	var errs syncBuffer
+	cfg := services(map[string][]string{"web": {"sleep"}}, nil)
+	r := New(cfg, Options{Out: NewOutput(io.Discard, &errs, OutputOptions{}), Supervise: true, Formation: map[string]int{"web": 0}})
+	runUntilEnd(t, r, "web")
+	if err := returns(t, "scale", func() error { return r.Scale(context.Background(), map[string]int{"web": 1}, "test") }); err != nil {
+		t.Fatalf("scale of a run with no replicas: %v", err)
+	}
+	waitStatus(t, r, "web", Running)
+}
+
+func TestRestart_KeepsAStoppedDependentStopped(t *testing.T) {
+	var errs syncBuffer
+	r := newRunner(services(map[string][]string{"api": {"sleep"}, "web": {"sleep"}}, map[string][]string{"web": {"api"}}), &errs, nil)
+	runUntilEnd(t, r, "web")
+	waitStatus(t, r, "web", Running)
+	if err := r.Stop(context.Background(), []string{"web"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := returns(t, "restart", func() error { return r.Restart(context.Background(), []string{"api"}, "test") }); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(errs.String(), "api started"); n != 2 {
+		t.Fatalf("api started %d times, want 2:\n%s", n, errs.String())
+	}
+	if ti := info(r, "web"); ti.Status != Stopped || strings.Count(errs.String(), "web started") != 1 {
+		t.Fatalf("web %s after api restarted: a stopped dependent started:\n%s", ti.Status, errs.String())
 	}
 }

@@ -106,6 +106,7 @@ type Runner struct {
 	watching  bool // some task is watched: the run goes on until Ctrl-C
 	queueMu   sync.Mutex
 	queued    map[*node]*queuedRestart // restarts waiting for triggerMu, by task
+	scaleMu   sync.Mutex               // procman scale, one at a time
 }
 
 // New returns a Runner for cfg.
@@ -210,25 +211,27 @@ func (r *Runner) wait(ctx context.Context, targets []string, supervise bool) err
 		}
 	}
 	for _, name := range targets {
-		if err := r.nodes[name].err; err != nil && closed(r.nodes[name].finished) {
-			return err
+		if n := r.nodes[name]; closed(n.finished) && n.err != nil {
+			return n.err
 		}
 	}
 	return nil
 }
 
 // over reports whether every task of list has finished, or is a service
-// that its restart policy leaves down.
+// that its restart policy leaves down. A service scaled to no replicas is
+// not over: procman scale may start some.
 func (r *Runner) over(list []string) bool {
 	for _, name := range list {
 		n := r.nodes[name]
 		if closed(n.finished) {
 			continue
 		}
-		if n.t.Kind != tasks.Service {
+		units := n.unitList()
+		if n.t.Kind != tasks.Service || len(units) == 0 {
 			return false
 		}
-		for _, u := range n.unitList() {
+		for _, u := range units {
 			u.mu.Lock()
 			ended := u.ended
 			u.mu.Unlock()
@@ -335,7 +338,7 @@ func (r *Runner) stopAll(reason string) {
 func (r *Runner) stopNode(n *node) {
 	defer close(n.stopped)
 	var wg sync.WaitGroup
-	for _, u := range n.unitList() {
+	for _, u := range n.halt(ErrStopping) {
 		p := u.halt()
 		if p == nil {
 			continue
@@ -399,6 +402,11 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 		if !errors.Is(err, context.Canceled) {
 			n.setStatus(Skipped, err.Error(), r.clock.Now())
 		}
+		why := ErrStopping
+		if errors.Is(err, ErrDepFailed) {
+			why = fmt.Errorf("%s did not start: %w", n.t.Name, err)
+		}
+		r.neverStarts(n, why)
 		return
 	}
 	if n.t.Kind == tasks.Service {
@@ -407,6 +415,7 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 			r.out.Logf(Info, "%s runs under procman pid %d: using it", n.t.Name, pid)
 			n.setStatus(Skipped, fmt.Sprintf("runs under procman pid %d", pid), r.clock.Now())
 			n.markReady()
+			r.neverStarts(n, fmt.Errorf("%s runs under procman pid %d: control it there", n.t.Name, pid))
 			return
 		}
 		n.err = r.superviseAll(n)
@@ -432,29 +441,42 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 func (r *Runner) superviseAll(n *node) error {
 	n.mu.Lock()
 	n.spawned = true
-	units := slices.Clone(n.units)
-	n.mu.Unlock()
-	if len(units) == 0 {
+	if len(n.units) == 0 {
 		r.out.Logf(Info, "%s: no replicas: not started", n.t.Name)
 		n.markReady()
 	}
-	for _, u := range units {
+	for _, u := range n.units {
 		r.spawn(u)
 	}
+	n.mu.Unlock()
 	<-r.stopping
+	n.halt(ErrStopping) // procman scale spawns no more: the wait below is for all
 	n.loops.Wait()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.failure
 }
 
-// spawn starts the supervise loop of service unit u.
+// neverStarts answers, for why, every command to the units of service n,
+// which will not start in this run.
+func (r *Runner) neverStarts(n *node, why error) {
+	if n.t.Kind != tasks.Service {
+		return
+	}
+	for _, u := range n.halt(why) {
+		u.end(why)
+	}
+}
+
+// spawn starts the supervise loop of service unit u; n.mu is held (so
+// that the loop is counted before superviseAll waits for them all).
 func (r *Runner) spawn(u *unit) {
 	n := u.node
 	n.loops.Add(1)
 	go func() {
 		defer n.loops.Done()
-		if err := r.supervise(u); err != nil {
+		err := r.supervise(u)
+		if err != nil {
 			n.mu.Lock()
 			if n.failure == nil {
 				n.failure = err
@@ -462,5 +484,22 @@ func (r *Runner) spawn(u *unit) {
 			n.mu.Unlock()
 			r.fail(err)
 		}
+		if err == nil {
+			err = r.loopEnd(u)
+		}
+		u.end(err)
 	}()
+}
+
+// errRetired answers the commands to a replica that procman scale took
+// away.
+var errRetired = errors.New("scaled away")
+
+// loopEnd is why service unit u's supervise loop ended, when it did not
+// fail: the run is ending, or procman scale took u away.
+func (r *Runner) loopEnd(u *unit) error {
+	if u.retiring.Load() {
+		return fmt.Errorf("%s was %w", u.name, errRetired)
+	}
+	return ErrStopping
 }

@@ -61,19 +61,15 @@ func (r *Runner) supervise(u *unit) error {
 	t := u.node.t
 	b := newBackoff(t)
 	var waiting []command // start and restart commands answered when the next start is ready
-	defer func() { answer(waiting, errStopping) }()
+	defer func() { answer(waiting, r.loopEnd(u)) }()
 	reason := ""
-	select { // a stop that came before the first start
-	case c := <-u.cmds:
-		if c.op == opStop {
-			r.park(u, c)
-			if reason = r.await(u, &waiting, false); reason == "" {
-				return nil
-			}
-		} else {
-			waiting = append(waiting, c)
+	u.mu.Lock()
+	parked := u.preStop
+	u.mu.Unlock()
+	if parked { // procman stop came before the first start
+		if reason = r.await(u, &waiting, false); reason == "" {
+			return nil
 		}
-	default:
 	}
 	for {
 		e := r.runService(u, &waiting, reason)
@@ -217,6 +213,7 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 	var ready, failedCheck bool
 	var tick <-chan time.Time
 	var probe <-chan error
+	var probeErr error // why it was stopped before it was ready
 	if t.Ready == nil { // started is ready, whatever the process does next
 		ready = true
 		r.becameReady(u)
@@ -230,7 +227,11 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 		case <-p.done:
 			e := r.ended(u, p, !ready || failedCheck)
 			if !ready {
-				e.err = &TaskError{Task: u.name, Err: fmt.Errorf("%s %s before it was ready", u.name, describe(p.code))}
+				err := probeErr
+				if err == nil {
+					err = fmt.Errorf("%s %s before it was ready", u.name, describe(p.code))
+				}
+				e.err = &TaskError{Task: u.name, Err: err, Since: p.started}
 			}
 			return e
 		case err := <-probe:
@@ -238,7 +239,7 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 			if err != nil {
 				r.out.Logf(Error, "%s: %v", u.name, err)
 				r.journal.failed(u.name, err.Error())
-				failedCheck = true
+				failedCheck, probeErr = true, fmt.Errorf("%s: %w", u.name, err)
 				go p.stop(r.kill)
 				continue
 			}
@@ -345,20 +346,69 @@ func (r *Runner) setEnded(u *unit, ended bool) {
 	r.poke()
 }
 
-// send hands c to u's supervise loop, unless the run is ending or ctx is
-// done first, and waits for its answer.
+// send hands c to service unit u's supervise loop and waits for its
+// answer, unless the run is ending, u's loop ended or ctx is done first.
 func (r *Runner) send(ctx context.Context, u *unit, c command) error {
+	if r.isStopping() {
+		return ErrStopping
+	}
+	if answered, err := r.sendPending(u, &c); answered {
+		return err
+	}
 	select {
 	case u.cmds <- c:
+	case <-u.gone:
+		return u.goneErr
 	case <-r.stopping:
-		return errStopping
+		return ErrStopping
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
 	case err := <-c.done:
 		return err
+	case <-u.gone:
+		select {
+		case err := <-c.done:
+			return err
+		default:
+			return u.goneErr
+		}
+	case <-r.stopping:
+		return ErrStopping
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sendPending takes c for u when u's service has not started yet (it
+// waits for its deps), and says whether it answered it: a stop is kept
+// for the start, which then leaves u stopped; a start or restart (but a
+// watch trigger's: u starts with the change anyway) waits for the start,
+// and takes a stopped u with it.
+func (r *Runner) sendPending(u *unit, c *command) (bool, error) {
+	n := u.node
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.spawned || n.halted {
+		return false, nil
+	}
+	now := r.clock.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case c.op == opStop:
+		u.preStop = true
+		u.set(Stopped, c.reason, now)
+		drain(u.cmds, errors.New(u.name+" was stopped")) // a start asked before: undone
+		return true, nil
+	case c.watch:
+		return true, nil
+	}
+	if u.preStop {
+		u.preStop = false
+		u.set(Pending, c.reason, now)
+	}
+	c.op = opStart // nothing runs to restart
+	return false, nil
 }

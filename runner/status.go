@@ -143,7 +143,11 @@ type NotServiceError struct {
 }
 
 func (e *NotServiceError) Error() string {
-	return fmt.Sprintf("%s is a %s task: only services can be %s", e.Name, e.Kind, e.Op)
+	kind := "plain task"
+	if e.Kind == tasks.Once {
+		kind = "once task"
+	}
+	return fmt.Sprintf("%s is a %s: only services can be %s", e.Name, kind, e.Op)
 }
 
 // resolve returns the units that names stand for: a task's name stands for
@@ -186,14 +190,12 @@ func (r *Runner) names() []string { return slices.Clone(r.order) }
 // ErrStopping answers the operations asked of a run that is ending.
 var ErrStopping = errors.New("procman is stopping")
 
-// errStopping is ErrStopping, as the supervise loops answer it.
-var errStopping = ErrStopping
-
 // TaskError is a service that failed to start: it ended, or failed its
 // ready probe, before it was ready.
 type TaskError struct {
-	Task string
-	Err  error
+	Task  string
+	Err   error
+	Since time.Time // when the process that failed started (zero: not known)
 }
 
 func (e *TaskError) Error() string { return e.Err.Error() }

@@ -180,3 +180,29 @@ func waitLog(t *testing.T, s *syncBuffer, want string, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestRestart_ThatTimesOutSaysWhy(t *testing.T) {
+	clock := newFakeClock()
+	cfg := serviceConfig(&tasks.Task{
+		Name: "db", Backoff: time.Second,
+		Ready: &tasks.Ready{Log: regexp.MustCompile("never"), Timeout: 30 * time.Second},
+	}, "sleep")
+	var errs syncBuffer
+	r := New(cfg, Options{Out: NewOutput(io.Discard, &errs, OutputOptions{}), Clock: clock, Supervise: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx, []string{"db"}) }()
+	waitLog(t, &errs, "db started", 1)
+	restarted := make(chan error, 1)
+	go func() { restarted <- r.Restart(context.Background(), []string{"db"}, "test") }()
+	waitLog(t, &errs, "db started", 2)
+	clock.waitFor(t, 30*time.Second)
+	var failed *TaskError
+	err := <-restarted
+	if want := `db: not ready after 30s: no output line matched "never"`; !errors.As(err, &failed) || err.Error() != want || failed.Since.IsZero() {
+		t.Errorf("restart: %v (%#v), want %q with the start time", err, failed, want)
+	}
+	cancel()
+	<-ran
+}

@@ -208,13 +208,14 @@ func (r *Runner) chain(ctx context.Context, n *node, reason string, watch bool) 
 		if m.t.Kind != tasks.Service || !closed(m.launched) {
 			continue
 		}
-		why := reason
-		if m != n {
+		why, keep := reason, watch
+		if m != n { // a service the user stopped stays so when what it depends on changes
 			r.out.Logf(Info, "%s: restarting (%s)", m.t.Name, after)
-			why = after
+			why, keep = after, true
 		}
 		for _, u := range m.unitList() {
-			if err := r.send(ctx, u, newCommand(opRestart, watch, why)); err != nil && first == nil {
+			err := r.send(ctx, u, newCommand(opRestart, keep, why))
+			if err != nil && !errors.Is(err, errRetired) && first == nil {
 				first = err
 			}
 		}
