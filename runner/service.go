@@ -213,7 +213,7 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 	var ready, failedCheck bool
 	var tick <-chan time.Time
 	var probe <-chan error
-	var probeErr error // why it was stopped before it was ready
+	var probeErr error  // why it was stopped before it was ready
 	if t.Ready == nil { // started is ready, whatever the process does next
 		ready = true
 		r.becameReady(u)
