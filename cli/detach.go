@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +78,8 @@ func (d *detached) say(line string) {
 // and waits until every task is ready (then prints ps and returns nil) or
 // the start failed (then the background process has stopped everything:
 // it prints why, with the failed task's last lines, and returns exit 1).
-func (c *UpCmd) background(g *Globals, p *project) error {
+// Ctrl-C stops the waiting, not the start.
+func (c *UpCmd) background(ctx context.Context, g *Globals, p *project) error {
 	store, err := state.Open(p.cfg.Dir)
 	if err != nil {
 		return err
@@ -121,8 +123,19 @@ func (c *UpCmd) background(g *Globals, p *project) error {
 		pr.Close()
 		return fmt.Errorf("start procman in the background: %w", err)
 	}
-	line, _ := bufio.NewReader(pr).ReadString('\n')
-	pr.Close()
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(pr).ReadString('\n')
+		pr.Close()
+		got <- line
+	}()
+	var line string
+	select {
+	case line = <-got:
+	case <-ctx.Done(): // it goes on: what was asked is not undone
+		fmt.Fprintf(os.Stderr, "procman | procman pid %d goes on starting in the background; procman ps shows how far it got, procman down stops it\n", cmd.Process.Pid)
+		return ctx.Err()
+	}
 	if line == "ready\n" {
 		fmt.Fprintf(os.Stderr, "procman | procman pid %d runs in the background; its own messages go to %s\n", cmd.Process.Pid, relTo(p.cfg.Dir, logPath))
 		go cmd.Wait() // it lives on; the kernel reparents it when this process exits

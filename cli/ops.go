@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -16,8 +17,8 @@ type RestartCmd struct {
 
 // Run does what a watch trigger of each task does, and waits until the
 // services it restarted are ready.
-func (c *RestartCmd) Run(g *Globals) error {
-	return operate(g, control.Request{Op: control.OpRestart, Tasks: c.Tasks, NoWait: c.NoWait}, "restarted")
+func (c *RestartCmd) Run(ctx context.Context, g *Globals) error {
+	return operate(ctx, g, control.Request{Op: control.OpRestart, Tasks: c.Tasks, NoWait: c.NoWait}, "restarted")
 }
 
 // StopCmd is `procman stop TASK...`.
@@ -26,8 +27,8 @@ type StopCmd struct {
 }
 
 // Run stops the services and keeps them stopped.
-func (c *StopCmd) Run(g *Globals) error {
-	return operate(g, control.Request{Op: control.OpStop, Tasks: c.Tasks}, "stopped")
+func (c *StopCmd) Run(ctx context.Context, g *Globals) error {
+	return operate(ctx, g, control.Request{Op: control.OpStop, Tasks: c.Tasks}, "stopped")
 }
 
 // StartCmd is `procman start TASK...`.
@@ -37,8 +38,8 @@ type StartCmd struct {
 }
 
 // Run starts the services and waits until they are ready.
-func (c *StartCmd) Run(g *Globals) error {
-	return operate(g, control.Request{Op: control.OpStart, Tasks: c.Tasks, NoWait: c.NoWait}, "started")
+func (c *StartCmd) Run(ctx context.Context, g *Globals) error {
+	return operate(ctx, g, control.Request{Op: control.OpStart, Tasks: c.Tasks, NoWait: c.NoWait}, "started")
 }
 
 // DownCmd is `procman down`.
@@ -46,27 +47,18 @@ type DownCmd struct{}
 
 // Run stops the supervisor as Ctrl-C would, and returns when every task
 // has stopped.
-func (c *DownCmd) Run(g *Globals) error {
-	cl, _, err := g.dial()
+func (c *DownCmd) Run(ctx context.Context, g *Globals) error {
+	pid, err := ask(ctx, g, control.Request{Op: control.OpDown})
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	if _, err := cl.Do(control.Request{Op: control.OpDown}, nil); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "procman | procman pid %d stopped every task\n", cl.PID)
+	fmt.Fprintf(os.Stderr, "procman | procman pid %d stopped every task\n", pid)
 	return nil
 }
 
 // operate sends req to the supervisor and says what was done.
-func operate(g *Globals, req control.Request, done string) error {
-	cl, _, err := g.dial()
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	if _, err := cl.Do(req, nil); err != nil {
+func operate(ctx context.Context, g *Globals, req control.Request, done string) error {
+	if _, err := ask(ctx, g, req); err != nil {
 		return err
 	}
 	if req.NoWait {
@@ -74,4 +66,22 @@ func operate(g *Globals, req control.Request, done string) error {
 	}
 	fmt.Fprintf(os.Stderr, "procman | %s %s\n", strings.Join(req.Tasks, ", "), done)
 	return nil
+}
+
+// ask sends req to the supervisor and waits for its answer, or for
+// Ctrl-C: then it stops waiting (what was asked goes on) and returns
+// ctx's error, for exit code 130. It returns the supervisor's pid.
+func ask(ctx context.Context, g *Globals, req control.Request) (int, error) {
+	cl, _, err := g.dial()
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	stop := context.AfterFunc(ctx, func() { cl.Close() })
+	defer stop()
+	_, err = cl.Do(req, nil)
+	if ctx.Err() != nil {
+		return cl.PID, ctx.Err()
+	}
+	return cl.PID, err
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -20,17 +21,12 @@ type ScaleCmd struct {
 // Run changes the replicas of services of the running supervisor, until
 // it stops: new replicas start (after the service's deps), surplus ones
 // stop from the highest number down; back once the new ones are ready.
-func (c *ScaleCmd) Run(g *Globals) error {
+func (c *ScaleCmd) Run(ctx context.Context, g *Globals) error {
 	counts, err := parseCounts(strings.Join(c.Counts, ","), nil)
 	if err != nil {
 		return &usageError{fmt.Errorf("scale: %w", err)}
 	}
-	cl, _, err := g.dial()
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	if _, err := cl.Do(control.Request{Op: control.OpScale, Counts: counts}, nil); err != nil {
+	if _, err := ask(ctx, g, control.Request{Op: control.OpScale, Counts: counts}); err != nil {
 		return err
 	}
 	var said []string

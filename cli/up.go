@@ -39,7 +39,7 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 		return p.dryRun(targets...)
 	}
 	if c.Detach {
-		return c.background(g, p)
+		return c.background(ctx, g, p)
 	}
 	if p.detached = detachedChild(); p.detached != nil {
 		p.out = g.backgroundOutput(p.cfg)
