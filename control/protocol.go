@@ -7,8 +7,9 @@
 //
 // The protocol is JSON, one object a line, both ways. A client sends a
 // Request; the server answers it with a Reply whose "ok" says whether it
-// was done, after, for logs, one Reply a line printed. The README
-// documents it for clients other than procman's own.
+// was done, after, for logs, one Reply a line printed (or, with batch_ms,
+// one a batch of lines). The README documents it for clients other than
+// procman's own.
 package control
 
 import "time"
@@ -30,19 +31,22 @@ const (
 
 // Request is one line from a client.
 type Request struct {
-	V      int            `json:"v"`                 // Version
-	ID     int            `json:"id,omitempty"`      // echoed in the replies
-	Op     string         `json:"op"`                // one of the Op constants
-	Tasks  []string       `json:"tasks,omitempty"`   // restart, stop, start, logs (none: every task)
-	NoWait bool           `json:"no_wait,omitempty"` // restart, start: answer once asked, not once ready
-	Lines  int            `json:"lines,omitempty"`   // logs: how many of the last lines first
-	Follow bool           `json:"follow,omitempty"`  // logs: then every new line, until the client goes
-	Counts map[string]int `json:"counts,omitempty"`  // scale: replicas by service
+	V       int            `json:"v"`                  // Version
+	ID      int            `json:"id,omitempty"`       // echoed in the replies
+	Op      string         `json:"op"`                 // one of the Op constants
+	Tasks   []string       `json:"tasks,omitempty"`    // restart, stop, start, logs (none: every task)
+	NoWait  bool           `json:"no_wait,omitempty"`  // restart, start: answer once asked, not once ready
+	Lines   int            `json:"lines,omitempty"`    // logs: how many of the last lines first
+	Follow  bool           `json:"follow,omitempty"`   // logs: then every new line, until the client goes
+	BatchMS int            `json:"batch_ms,omitempty"` // logs: the lines in batches (Reply.Lines), new ones at most every BatchMS ms (0: a reply a line, at once)
+	Counts  map[string]int `json:"counts,omitempty"`   // scale: replicas by service
 }
 
 // Reply is one line from the server. A request gets exactly one reply
 // with OK set, its last; a logs request gets a reply per line (Line) and
-// per gap (Skipped) before it.
+// per gap (Skipped) before it; or, when it set BatchMS, a reply per batch
+// of lines (Lines): a client that draws frames (the dashboard) then wakes
+// once a frame, not once a line.
 type Reply struct {
 	V       int    `json:"v"`
 	ID      int    `json:"id,omitempty"`
@@ -50,6 +54,7 @@ type Reply struct {
 	Error   *Error `json:"error,omitempty"`   // why it was not done, when OK is false
 	PS      *PS    `json:"ps,omitempty"`      // ps
 	Line    *Line  `json:"line,omitempty"`    // logs: one line
+	Lines   []Line `json:"lines,omitempty"`   // logs with batch_ms: lines, in order
 	Skipped int    `json:"skipped,omitempty"` // logs: lines dropped because the client fell behind
 }
 

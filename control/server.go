@@ -335,8 +335,11 @@ func (s *Server) ps() *PS {
 // logs answers a logs request: the last lines, then, with follow, every
 // new one until the client goes or the supervisor stops.
 func (cn *conn) logs(ctx context.Context, req Request) bool {
-	if req.Lines < 0 {
+	switch {
+	case req.Lines < 0:
 		return cn.fail(req.ID, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("lines is %d: it counts lines, from 0", req.Lines)})
+	case req.BatchMS < 0:
+		return cn.fail(req.ID, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("batch_ms is %d: it counts milliseconds, from 0", req.BatchMS)})
 	}
 	if cn.s.Book == nil {
 		return cn.send(Reply{ID: req.ID, OK: yes()})
@@ -346,47 +349,152 @@ func (cn *conn) logs(ctx context.Context, req Request) bool {
 		f = cn.s.Book.Follow(req.Tasks) // before the tail: no line falls between
 		defer f.Stop()
 	}
+	out := &lineSender{cn: cn, id: req.ID, every: time.Duration(req.BatchMS) * time.Millisecond}
+	defer out.stop()
 	last := uint64(0)
 	for _, l := range cn.s.Book.Tail(req.Tasks, req.Lines) {
-		if !cn.send(Reply{ID: req.ID, Line: line(l)}) {
+		if !out.add(l) {
 			return false
 		}
 		last = l.Seq
 	}
+	if !out.flush() {
+		return false
+	}
 	if f == nil {
 		return cn.send(Reply{ID: req.ID, OK: yes()})
 	}
+	return cn.follow(ctx, req.ID, f, out, last)
+}
+
+// follow sends the lines after last that f brings, until the client goes
+// (false) or the supervisor stops: then the lines printed until then go,
+// and the stream ends with ok, as it should.
+func (cn *conn) follow(ctx context.Context, id int, f *logs.Follower, out *lineSender, last uint64) bool {
+	take := func(lines []logs.Line) bool {
+		for _, l := range lines {
+			if l.Seq > last && !out.add(l) { // not in the tail already
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		select {
-		case <-ctx.Done(): // the supervisor stops: the stream ends as it should
-			cn.send(Reply{ID: req.ID, OK: yes()})
+		case <-ctx.Done():
+			for range len(f.C()) { // those buffered now: a task that floods does not hold the stop up
+				if lines, ok := <-f.C(); !ok || !take(lines) {
+					break
+				}
+			}
+			if out.flush() {
+				cn.send(Reply{ID: id, OK: yes()})
+			}
 			return false
 		case lines, ok := <-f.C():
 			if !ok {
-				return cn.send(Reply{ID: req.ID, OK: yes()})
+				return out.flush() && cn.send(Reply{ID: id, OK: yes()})
 			}
-			if n := f.TakeSkipped(); n > 0 && !cn.send(Reply{ID: req.ID, Skipped: n}) {
+			if n := f.TakeSkipped(); n > 0 && !(out.flush() && cn.send(Reply{ID: id, Skipped: n})) {
 				return false
 			}
-			for _, l := range lines {
-				if l.Seq <= last {
-					continue // in the tail already
-				}
-				if !cn.send(Reply{ID: req.ID, Line: line(l)}) {
-					return false
-				}
+			if !take(lines) || !out.schedule() {
+				return false
+			}
+		case <-out.due():
+			if !out.flush() {
+				return false
 			}
 		}
 	}
 }
 
+// maxBatch is the most lines one reply of a batched logs stream holds:
+// the tail of 10,000 lines goes in ten replies, and a flood of lines is
+// sent as it comes rather than held for the batch's time.
+const maxBatch = 1000
+
+// lineSender sends the lines of a logs request: a reply each, or, when
+// every is set, in batches, the followed lines at most every every. Its
+// timer runs only while lines wait: a quiet stream costs nothing.
+type lineSender struct {
+	cn      *conn
+	id      int           // the request's
+	every   time.Duration // the shortest time between two batches (0: a reply a line)
+	pending []Line        // lines not sent yet, in order
+	sent    time.Time     // when the last batch went
+	timer   *time.Timer   // fires when pending lines are due; made on first use
+	armed   bool          // the timer runs
+}
+
+// add sends l, or queues it when batching (and sends the batch when it
+// is full); false when the client is gone.
+func (s *lineSender) add(l logs.Line) bool {
+	if s.every == 0 {
+		pl := line(l)
+		return s.cn.send(Reply{ID: s.id, Line: &pl})
+	}
+	s.pending = append(s.pending, line(l))
+	if len(s.pending) >= maxBatch {
+		return s.flush()
+	}
+	return true
+}
+
+// schedule sends the pending lines now when the last batch is every
+// old, else arms the timer for when it will be.
+func (s *lineSender) schedule() bool {
+	if len(s.pending) == 0 || s.armed {
+		return true
+	}
+	wait := s.every - time.Since(s.sent)
+	if wait <= 0 {
+		return s.flush()
+	}
+	if s.timer == nil {
+		s.timer = time.NewTimer(wait)
+	} else {
+		s.timer.Reset(wait)
+	}
+	s.armed = true
+	return true
+}
+
+// due is the timer's channel while it runs, else nil (never ready).
+func (s *lineSender) due() <-chan time.Time {
+	if !s.armed {
+		return nil
+	}
+	return s.timer.C
+}
+
+// flush sends the pending lines as one reply; false when the client is
+// gone.
+func (s *lineSender) flush() bool {
+	s.stop()
+	if len(s.pending) == 0 {
+		return true
+	}
+	ok := s.cn.send(Reply{ID: s.id, Lines: s.pending})
+	s.pending, s.sent = s.pending[:0], time.Now()
+	return ok
+}
+
+// stop stops the timer.
+func (s *lineSender) stop() {
+	if s.armed {
+		s.timer.Stop()
+		s.armed = false
+	}
+}
+
 // line is a logs.Line as the protocol has it.
-func line(l logs.Line) *Line {
+func line(l logs.Line) Line {
 	stream := "stdout"
 	if l.Stderr {
 		stream = "stderr"
 	}
-	return &Line{Seq: l.Seq, Task: l.Task, Time: l.Time, Stream: stream, Text: string(l.Text)}
+	return Line{Seq: l.Seq, Task: l.Task, Time: l.Time, Stream: stream, Text: string(l.Text)}
 }
 
 // send writes one reply; false when the client is gone or does not read.

@@ -329,7 +329,94 @@ func TestServer_LogsEndsWithOKWhenTheSupervisorStops(t *testing.T) {
 	}
 }
 
-func TestServer_LogsRefusesNegativeLines(t *testing.T) {
+func TestServer_LogsInBatches(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	var tail strings.Builder
+	for i := range 2500 {
+		fmt.Fprintf(&tail, "line %d\n", i)
+	}
+	book.Write("web", false, []byte(tail.String()))
+	s, path := serve(t, &fakeSup{}, book)
+	c, r := raw(t, path)
+	// A batch a minute at most: what follows the tail waits for the
+	// supervisor to stop, which sends it before the stream ends.
+	fmt.Fprintln(c, `{"v": 1, "id": 3, "op": "logs", "lines": 2500, "follow": true, "batch_ms": 60000}`)
+	var got []string
+	var sizes []int
+	for len(got) < 2500 {
+		rep := reply(t, r)
+		if rep.Line != nil || rep.OK != nil || rep.ID != 3 {
+			t.Fatalf("reply %+v, want a batch of lines to request 3", rep)
+		}
+		sizes = append(sizes, len(rep.Lines))
+		for _, l := range rep.Lines {
+			got = append(got, l.Text)
+		}
+	}
+	if !slices.Equal(sizes, []int{1000, 1000, 500}) {
+		t.Errorf("the tail came in batches of %v, want 1000, 1000, 500", sizes)
+	}
+	book.Write("web", false, []byte("after 1\n"))
+	book.Write("db", true, []byte("after 2\n"))
+	book.Write("web", false, []byte("after 3\n"))
+	book.Flush() // the follower has them
+	go s.Close()
+	rep := reply(t, r)
+	var batch []string
+	for _, l := range rep.Lines {
+		batch = append(batch, l.Task+":"+l.Stream+":"+l.Text)
+	}
+	if want := []string{"web:stdout:after 1", "db:stderr:after 2", "web:stdout:after 3"}; !slices.Equal(batch, want) {
+		t.Errorf("followed lines %q, want %q in one batch", batch, want)
+	}
+	if rep := reply(t, r); rep.ID != 3 || rep.OK == nil || !*rep.OK {
+		t.Errorf("last reply %+v, want ok to request 3", rep)
+	}
+	for i, text := range got {
+		if want := fmt.Sprintf("line %d", i); text != want {
+			t.Fatalf("line %d of the tail is %q, want %q", i, text, want)
+		}
+	}
+}
+
+func TestServer_LogsInBatchesFollowsWithoutAStop(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	book.Write("web", false, []byte("tail\n"))
+	_, path := serve(t, &fakeSup{}, book)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": 1, "follow": true, "batch_ms": 5}`)
+	if rep := reply(t, r); len(rep.Lines) != 1 || rep.Lines[0].Text != "tail" {
+		t.Fatalf("first reply %+v, want the tail", rep) // and the follower is there
+	}
+	var got []string
+	for i := range 20 {
+		book.Write("web", false, []byte(fmt.Sprintf("%d\n", i)))
+	}
+	for len(got) < 20 {
+		rep := reply(t, r)
+		if rep.Line != nil || len(rep.Lines) == 0 {
+			t.Fatalf("reply %+v, want a batch", rep)
+		}
+		for _, l := range rep.Lines {
+			got = append(got, l.Text)
+		}
+	}
+	for i, text := range got {
+		if text != fmt.Sprint(i) {
+			t.Fatalf("lines %q: out of order", got)
+		}
+	}
+}
+
+func TestServer_LogsRefusesNegativeNumbers(t *testing.T) {
 	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
 	if err != nil {
 		t.Fatal(err)
@@ -338,9 +425,11 @@ func TestServer_LogsRefusesNegativeLines(t *testing.T) {
 	book.Write("web", false, []byte("one\n"))
 	_, path := serve(t, &fakeSup{}, book)
 	c, r := raw(t, path)
-	fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": -3}`)
-	if rep := reply(t, r); rep.Error == nil || rep.Error.Code != CodeBadRequest {
-		t.Errorf("reply %+v, want a bad-request error", rep)
+	for _, req := range []string{`{"v": 1, "op": "logs", "lines": -3}`, `{"v": 1, "op": "logs", "batch_ms": -1}`} {
+		fmt.Fprintln(c, req)
+		if rep := reply(t, r); rep.Error == nil || rep.Error.Code != CodeBadRequest {
+			t.Errorf("%s: reply %+v, want a bad-request error", req, rep)
+		}
 	}
 	fmt.Fprintln(c, `{"v": 1, "op": "ps"}`) // and the supervisor lives on
 	if rep := reply(t, r); rep.PS == nil {
