@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/procman/procman/runner/lines"
 	"github.com/procman/procman/runner/logs"
 )
 
@@ -211,24 +211,21 @@ func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte))
 // appendLines appends the lines of chunk to out, each with the prefix (and
 // timestamp) and a newline.
 func (o *Output) appendLines(out, pre, chunk []byte, onLine func([]byte)) []byte {
-	ts := o.stamp()
-	lines := bytes.Count(chunk, []byte{'\n'}) + 1
-	out = slices.Grow(out, len(chunk)+lines*(len(ts)+len(pre)+1))
-	for len(chunk) > 0 {
-		line := chunk
-		rest := []byte(nil)
-		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
-			line, rest = chunk[:i], chunk[i+1:]
-		}
-		if onLine != nil {
+	if onLine != nil {
+		for rest := chunk; len(rest) > 0; {
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
 			onLine(line)
 		}
-		out = append(out, ts...)
-		out = append(out, pre...)
-		out = append(out, line...)
-		out = append(out, '\n')
-		chunk = rest
 	}
+	if ts := o.stamp(); ts != nil {
+		pre = append(ts, pre...)
+	}
+	out, _ = lines.AppendPrefixed(out, pre, chunk)
 	return out
 }
 

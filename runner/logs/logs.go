@@ -6,7 +6,6 @@
 package logs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/procman/procman/runner/lines"
 )
 
 // Dir is the folder of the log files, inside procman's .procman folder.
@@ -145,21 +146,12 @@ func (b *Book) add(task string, stderr bool, at time.Time, chunk []byte) {
 	defer b.mu.Unlock()
 	t := b.task(task)
 	b.stamp = appendStamp(b.stamp[:0], at)
-	file, lines := b.file[:0], 0
-	for rest := chunk; len(rest) > 0; lines++ {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
-		}
-		file = append(append(append(file, b.stamp...), line...), '\n')
-	}
+	file, n := lines.AppendPrefixed(b.file[:0], b.stamp, chunk)
 	b.file = file
 	first := b.seq + 1
-	b.seq += uint64(lines)
+	b.seq += uint64(n)
 	if !b.noTail {
-		t.tail.add(first, lines, at, stderr, chunk)
+		t.tail.add(first, n, at, stderr, chunk)
 	}
 	b.writeFile(task, t, file)
 	if len(b.subs) > 0 {

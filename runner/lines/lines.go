@@ -1,0 +1,128 @@
+// Package lines puts a prefix before every line of a chunk of task
+// output, the one step that runs for every line a task prints: once for
+// the terminal ("web | "), once for its log file (the time).
+//
+// It is written for short lines, where the cost is per line and not per
+// byte: the newlines of 64 bytes are found at once, a word at a time, and
+// a prefix or a line moves with fixed-size stores that may run past its
+// end into room that the next store overwrites.
+package lines
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"slices"
+)
+
+// wide is the longest prefix moved with fixed-size stores; a longer one
+// is copied.
+const wide = 32
+
+// slack is the room kept past the end of the output for the stores that
+// run over.
+const slack = wide
+
+// AppendPrefixed appends every line of chunk to dst, each after prefix
+// and ending with a newline, and returns dst and the number of lines. A
+// last line without its newline gets one; an empty chunk has no lines.
+func AppendPrefixed(dst, prefix, chunk []byte) ([]byte, int) {
+	if len(chunk) == 0 {
+		return dst, 0
+	}
+	n := bytes.Count(chunk, nl)
+	open := chunk[len(chunk)-1] != '\n' // the last line lacks its newline
+	if open {
+		n++
+	}
+	size := len(chunk) + n*len(prefix)
+	if open {
+		size++
+	}
+	dst = slices.Grow(dst, size+slack)
+	out := dst[len(dst) : len(dst)+size+slack]
+	var w int
+	if len(prefix) <= wide && len(chunk) < n*shortLines {
+		w = fillWords(out, prefix, chunk)
+	} else {
+		w = fillLines(out, prefix, chunk)
+	}
+	if open {
+		out[w] = '\n'
+		w++
+	}
+	return dst[:len(dst)+w], n
+}
+
+var nl = []byte{'\n'}
+
+// Each byte of a word: the newline, and the low seven bits.
+const (
+	newlines = 0x0a0a0a0a0a0a0a0a
+	lows     = 0x7f7f7f7f7f7f7f7f
+)
+
+// shortLines is the longest average line, newline included, that
+// fillWords is used for: past it, bytes.IndexByte finds the newlines
+// faster than a word at a time does.
+const shortLines = 40
+
+// fillWords writes chunk's lines after prefix (at most wide bytes) into
+// out, which has slack bytes of room past what they take, and returns how
+// many bytes it wrote: all but the newline of an open last line.
+//
+// It finds the newlines of 64 bytes at a time, into one mask, before it
+// moves a line: so the only branch that depends on the data is the end of
+// the mask, once in 64 bytes, and where a line ends does not wait on where
+// the one before it ended. Lines move 16 bytes a store, which may read up
+// to 15 bytes past a line's end: the blocks stop 16 bytes before chunk's.
+// Nothing in the loop calls a function, so that the compiler keeps its
+// values in registers.
+func fillWords(out, prefix, chunk []byte) int {
+	var pad [wide]byte
+	copy(pad[:], prefix)
+	p := len(prefix)
+	w, start, k := 0, 0, 0
+	for ; k+64+16 <= len(chunk); k += 64 {
+		b := (*[64]byte)(chunk[k : k+64])
+		m := byteBits(b[0:8]) | byteBits(b[8:16])<<8 | byteBits(b[16:24])<<16 | byteBits(b[24:32])<<24 |
+			byteBits(b[32:40])<<32 | byteBits(b[40:48])<<40 | byteBits(b[48:56])<<48 | byteBits(b[56:64])<<56
+		for ; m != 0; m &= m - 1 {
+			end := k + bits.TrailingZeros64(m) + 1 // past the newline
+			*(*[wide]byte)(out[w : w+wide]) = pad
+			w += p
+			for i := start; i < end; i += 16 {
+				*(*[16]byte)(out[w+i-start : w+i-start+16]) = [16]byte(chunk[i : i+16])
+			}
+			w += end - start
+			start = end
+		}
+	}
+	return w + fillLines(out[w:], prefix, chunk[start:])
+}
+
+// byteBits returns a bit for each newline of the 8 bytes of b, bit i for
+// b[i]: the high bit of each byte that was a newline (exactly; the
+// shorter test with a subtraction can also mark the byte above one),
+// gathered into the low byte by a multiplication.
+func byteBits(b []byte) uint64 {
+	x := binary.LittleEndian.Uint64(b) ^ newlines
+	t := ^((x&lows + lows) | x | lows)
+	return (t >> 7) * 0x0102040810204080 >> 56
+}
+
+// fillLines is fillWords a line at a time, for a prefix of any length.
+func fillLines(out, prefix, chunk []byte) int {
+	w := 0
+	for len(chunk) > 0 {
+		w += copy(out[w:], prefix)
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			w += copy(out[w:], chunk)
+			break
+		}
+		w += copy(out[w:], chunk[:i+1])
+		chunk = chunk[i+1:]
+	}
+	return w
+}
