@@ -17,8 +17,9 @@ type Source interface {
 	PS() (*control.PS, error)
 	// Op asks for restart, stop or start of a task or replica.
 	Op(op, name string) error
-	// Follow hands batch the last n lines of every task, then each new
-	// line, until the supervisor stops (then it returns nil) or fails.
+	// Follow hands batch the last n lines of every task, then the new
+	// ones, in batches at most a frame apart, until the supervisor stops
+	// (then it returns nil) or fails.
 	Follow(n int, batch func([]control.Line)) error
 }
 
@@ -82,12 +83,12 @@ func New(src Source, send func(Msg), opts Options) Dashboard {
 // The messages the dashboard's Cmds bring back.
 type (
 	psMsg struct {
-		ps  *control.PS
-		err error
-		at  time.Time
+		ps    *control.PS
+		err   error
+		at    time.Time
+		clock bool // the clock's: the next is due a second on
 	}
 	linesMsg   []control.Line
-	tickMsg    time.Time
 	followDone struct{ err error }
 	opDone     struct {
 		op, name string
@@ -95,9 +96,10 @@ type (
 	}
 )
 
-// Init is the work the dashboard starts with: a ps, the output, the clock.
+// Init is the work the dashboard starts with: the output, and the clock
+// (a ps now when the dashboard has none yet; see Run).
 func (d Dashboard) Init() Cmd {
-	return Batch(d.poll(), d.follow(), tick())
+	return Batch(d.follow(), d.clock(d.ps == nil))
 }
 
 // Gone says why the dashboard ended on its own, "" when the user quit.
@@ -108,11 +110,12 @@ func (d Dashboard) Update(msg Msg) (Model, Cmd) {
 	switch msg := msg.(type) {
 	case SizeMsg:
 		d.width, d.height = max(msg.Width, 20), max(msg.Height, 8)
-	case tickMsg:
-		d.now = time.Time(msg)
-		return d, Batch(d.poll(), tick())
 	case psMsg:
-		return d.gotPS(msg)
+		m, cmd := d.gotPS(msg)
+		if msg.clock && cmd == nil {
+			cmd = d.clock(false)
+		}
+		return m, cmd
 	case linesMsg:
 		d.addLines(msg)
 	case followDone:
@@ -303,20 +306,25 @@ func (d Dashboard) poll() Cmd {
 }
 
 // follow is the Cmd that streams the output to the program, a batch at
-// most every frame (30 a second), whatever the tasks print.
+// most every frame (the source coalesces them), whatever the tasks print.
 func (d Dashboard) follow() Cmd {
 	src, send := d.src, d.send
 	return func() Msg {
-		b := newBatcher(send)
-		defer b.stop()
-		return followDone{err: src.Follow(history, b.add)}
+		return followDone{err: src.Follow(history, func(lines []control.Line) { send(linesMsg(lines)) })}
 	}
 }
 
-// tick is the Cmd of the clock: once a second, for ps and uptimes.
-func tick() Cmd {
+// clock is the Cmd of the clock: a ps at the next whole second (or at
+// once), for the table and its uptimes, then the next. The wait and the
+// ps are one Cmd, so that a second costs one message and one frame, not
+// a tick's and then the answer's.
+func (d Dashboard) clock(now bool) Cmd {
+	src := d.src
 	return func() Msg {
-		time.Sleep(pollEvery - time.Duration(time.Now().UnixNano())%pollEvery)
-		return tickMsg(time.Now())
+		if !now {
+			time.Sleep(pollEvery - time.Duration(time.Now().UnixNano())%pollEvery)
+		}
+		ps, err := src.PS()
+		return psMsg{ps: ps, err: err, at: time.Now(), clock: true}
 	}
 }

@@ -116,14 +116,22 @@ func (p *Program) Run(ctx context.Context, in, out *os.File, m Model, init Cmd) 
 	w, h := term.size()
 	m, cmd := m.Update(SizeMsg{w, h})
 	p.run(Batch(init, cmd))
-	timer := time.NewTimer(0)
+	// A frame is drawn once the messages that came are all taken, at
+	// once when the last is a frame old, else when it will be.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
 	var last time.Time
-	dirty, armed := true, true
+	dirty, armed := true, false
 	for {
 		if dirty && !armed {
-			timer.Reset(max(0, frame-time.Since(last)))
-			armed = true
+			if wait := frame - time.Since(last); wait > 0 {
+				timer.Reset(wait)
+				armed = true
+			} else {
+				scr.draw(m.View())
+				last, dirty = time.Now(), false
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -135,18 +143,20 @@ func (p *Program) Run(ctx context.Context, in, out *os.File, m Model, init Cmd) 
 			p.run(cmd)
 			dirty = true
 		case msg := <-p.msgs:
-			if _, ok := msg.(quitMsg); ok {
-				return m, nil
+			for {
+				if _, ok := msg.(quitMsg); ok {
+					return m, nil
+				}
+				m, cmd = m.Update(msg)
+				p.run(cmd)
+				if len(p.msgs) == 0 {
+					break
+				}
+				msg = <-p.msgs
 			}
-			m, cmd = m.Update(msg)
-			p.run(cmd)
 			dirty = true
 		case <-timer.C:
 			armed = false
-			if dirty {
-				scr.draw(m.View())
-				last, dirty = time.Now(), false
-			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/procman/procman/control"
 )
@@ -50,21 +51,28 @@ func (s *ControlSource) Op(op, name string) error {
 	return err
 }
 
-// Follow streams the output to batch, from the last n lines on.
+// Follow streams the output to batch, from the last n lines on. The
+// supervisor coalesces the new lines and sends them a frame apart at
+// most: the dashboard wakes once a frame, not once a line.
 func (s *ControlSource) Follow(n int, batch func([]control.Line)) error {
 	c, err := control.Dial(s.stateDir)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_, err = c.Do(control.Request{Op: control.OpLogs, Lines: n, Follow: true}, func(r control.Reply) error {
-		if r.Line != nil {
-			batch([]control.Line{*r.Line})
+	_, err = c.Do(control.Request{Op: control.OpLogs, Lines: n, Follow: true, BatchMS: batchMS}, func(r control.Reply) error {
+		if len(r.Lines) > 0 {
+			batch(r.Lines)
 		}
 		return nil
 	})
 	return err
 }
+
+// batchMS is the shortest time between two batches of lines, in whole
+// milliseconds no shorter than a frame: each batch can then be drawn as
+// it comes, with no frame held back for the next.
+var batchMS = int((frame + time.Millisecond - 1) / time.Millisecond)
 
 // Close ends the ps connection.
 func (s *ControlSource) Close() error { return s.ps.Close() }
@@ -74,7 +82,11 @@ func (s *ControlSource) Close() error { return s.ps.Close() }
 // the user quit.
 func Run(ctx context.Context, src Source, opts Options) (string, error) {
 	p := NewProgram()
-	d := New(src, p.Send, opts)
-	m, err := p.Run(ctx, os.Stdin, os.Stdout, d, d.Init())
+	// The first ps before the first frame (a round trip on the open
+	// connection, well under a millisecond), so that the first screen
+	// shows the tasks, not "connecting…" with the table a frame later.
+	ps, err := src.PS()
+	d, _ := New(src, p.Send, opts).Update(psMsg{ps: ps, err: err, at: time.Now()})
+	m, err := p.Run(ctx, os.Stdin, os.Stdout, d, d.(Dashboard).Init())
 	return m.(Dashboard).Gone(), err
 }

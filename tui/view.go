@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/procman/procman/control"
 )
@@ -357,38 +355,3 @@ func b2i(v bool) int {
 	}
 	return 0
 }
-
-// batcher coalesces output lines into at most one message a frame.
-type batcher struct {
-	mu      sync.Mutex
-	pending []control.Line
-	armed   bool
-	send    func(Msg)
-}
-
-func newBatcher(send func(Msg)) *batcher { return &batcher{send: send} }
-
-// add queues lines, sending them within a frame.
-func (b *batcher) add(lines []control.Line) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.pending = append(b.pending, lines...)
-	if !b.armed {
-		b.armed = true
-		time.AfterFunc(frame, b.flush)
-	}
-}
-
-// flush sends what is queued.
-func (b *batcher) flush() {
-	b.mu.Lock()
-	lines := b.pending
-	b.pending, b.armed = nil, false
-	b.mu.Unlock()
-	if len(lines) > 0 {
-		b.send(linesMsg(lines))
-	}
-}
-
-// stop sends what is left.
-func (b *batcher) stop() { b.flush() }
