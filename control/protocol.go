@@ -20,7 +20,7 @@ const Version = 1
 
 // The operations a Request may ask for.
 const (
-	OpPS      = "ps"      // the tasks, live
+	OpPS      = "ps"      // the tasks, live; with EveryMS, again and again
 	OpRestart = "restart" // what a watch trigger of each task does; answered when ready
 	OpStop    = "stop"    // stop services and keep them stopped
 	OpStart   = "start"   // start stopped services; answered when ready
@@ -39,6 +39,7 @@ type Request struct {
 	Lines   int            `json:"lines,omitempty"`    // logs: how many of the last lines first
 	Follow  bool           `json:"follow,omitempty"`   // logs: then every new line, until the client goes
 	BatchMS int            `json:"batch_ms,omitempty"` // logs: the lines in batches (Reply.Lines), new ones at most every BatchMS ms (0: a reply a line, at once)
+	EveryMS int            `json:"every_ms,omitempty"` // ps: then again every EveryMS ms, until the client goes (0: once)
 	Counts  map[string]int `json:"counts,omitempty"`   // scale: replicas by service
 }
 
@@ -46,7 +47,10 @@ type Request struct {
 // with OK set, its last; a logs request gets a reply per line (Line) and
 // per gap (Skipped) before it; or, when it set BatchMS, a reply per batch
 // of lines (Lines): a client that draws frames (the dashboard) then wakes
-// once a frame, not once a line.
+// once a frame, not once a line. A ps request with EveryMS gets a reply
+// with PS at once and then every EveryMS, without OK until the supervisor
+// stops: a client that shows the tasks live wakes once a refresh, with no
+// timer of its own.
 type Reply struct {
 	V       int    `json:"v"`
 	ID      int    `json:"id,omitempty"`

@@ -219,6 +219,9 @@ func (cn *conn) handle(ctx context.Context, req Request) bool {
 	var err error
 	switch req.Op {
 	case OpPS:
+		if req.EveryMS != 0 {
+			return cn.psEvery(ctx, req)
+		}
 		return cn.send(Reply{ID: req.ID, OK: yes(), PS: cn.s.ps()})
 	case OpRestart:
 		err = cn.wait(ctx, req, req.Tasks, false, func(ctx context.Context) error { return cn.s.Sup.Restart(ctx, req.Tasks, "procman restart") })
@@ -330,6 +333,27 @@ func (s *Server) ps() *PS {
 		out.Tasks = append(out.Tasks, t)
 	}
 	return out
+}
+
+// psEvery answers a ps request with every_ms: a ps now and then every
+// every_ms, until the client goes or the supervisor stops (then ok).
+func (cn *conn) psEvery(ctx context.Context, req Request) bool {
+	if req.EveryMS < 0 {
+		return cn.fail(req.ID, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("every_ms is %d: it counts milliseconds, from 0", req.EveryMS)})
+	}
+	t := time.NewTicker(time.Duration(req.EveryMS) * time.Millisecond)
+	defer t.Stop()
+	for {
+		if !cn.send(Reply{ID: req.ID, PS: cn.s.ps()}) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			cn.send(Reply{ID: req.ID, OK: yes()})
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 // logs answers a logs request: the last lines, then, with follow, every

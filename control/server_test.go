@@ -153,6 +153,30 @@ func TestServer_PS(t *testing.T) {
 	}
 }
 
+func TestServer_PSEvery(t *testing.T) {
+	s, path := serve(t, &fakeSup{}, nil)
+	c, r := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "id": 4, "op": "ps", "every_ms": 10}`)
+	for i := range 3 {
+		if rep := reply(t, r); rep.ID != 4 || rep.OK != nil || rep.PS == nil || len(rep.PS.Tasks) != 2 {
+			t.Fatalf("reply %d: %+v, want a ps, and no ok", i, rep)
+		}
+	}
+	go s.Close()
+	for {
+		rep := reply(t, r)
+		if rep.OK != nil {
+			if !*rep.OK || rep.ID != 4 {
+				t.Errorf("last reply %+v, want ok to request 4", rep)
+			}
+			return
+		}
+		if rep.PS == nil {
+			t.Fatalf("reply %+v, want a ps or the ok", rep)
+		}
+	}
+}
+
 func TestServer_BadInputHarmsOnlyItsConnection(t *testing.T) {
 	_, path := serve(t, &fakeSup{}, nil)
 	tests := []struct {
@@ -416,7 +440,7 @@ func TestServer_LogsInBatchesFollowsWithoutAStop(t *testing.T) {
 	}
 }
 
-func TestServer_LogsRefusesNegativeNumbers(t *testing.T) {
+func TestServer_RefusesNegativeNumbers(t *testing.T) {
 	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
 	if err != nil {
 		t.Fatal(err)
@@ -425,7 +449,7 @@ func TestServer_LogsRefusesNegativeNumbers(t *testing.T) {
 	book.Write("web", false, []byte("one\n"))
 	_, path := serve(t, &fakeSup{}, book)
 	c, r := raw(t, path)
-	for _, req := range []string{`{"v": 1, "op": "logs", "lines": -3}`, `{"v": 1, "op": "logs", "batch_ms": -1}`} {
+	for _, req := range []string{`{"v": 1, "op": "logs", "lines": -3}`, `{"v": 1, "op": "logs", "batch_ms": -1}`, `{"v": 1, "op": "ps", "every_ms": -1}`} {
 		fmt.Fprintln(c, req)
 		if rep := reply(t, r); rep.Error == nil || rep.Error.Code != CodeBadRequest {
 			t.Errorf("%s: reply %+v, want a bad-request error", req, rep)
