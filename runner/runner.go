@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procman/procman/runner/proc"
 	"github.com/procman/procman/runner/state"
 	"github.com/procman/procman/tasks"
 )
@@ -107,6 +108,7 @@ type Runner struct {
 	queueMu   sync.Mutex
 	queued    map[*node]*queuedRestart // restarts waiting for triggerMu, by task
 	scaleMu   sync.Mutex               // procman scale, one at a time
+	groups    proc.Groups              // what the process groups use, for Snapshot
 }
 
 // New returns a Runner for cfg.
@@ -176,6 +178,7 @@ func (r *Runner) Run(ctx context.Context, targets []string) error {
 	r.journal.begin(r.opts.RunID)
 	defer r.journal.end()
 	defer close(r.done)
+	defer r.groups.Close()
 	for _, name := range order {
 		go r.runNode(ctx, r.nodes[name], slices.Contains(targets, name))
 	}

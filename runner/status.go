@@ -64,7 +64,7 @@ func (r *Runner) Snapshot() []TaskInfo {
 			u.mu.Unlock()
 		}
 	}
-	usage := proc.GroupsUsage(groups)
+	usage := r.groups.Usage(groups)
 	out := make([]TaskInfo, 0, len(units))
 	for _, u := range units {
 		out = append(out, u.info(now, usage))

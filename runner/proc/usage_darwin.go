@@ -1,5 +1,12 @@
 package proc
 
-// GroupsUsage returns nil on macOS: reading another process's CPU and
-// memory there takes libproc (cgo); ps shows them as unknown.
-func GroupsUsage(pgids []int) map[int]Usage { return nil }
+// Groups reads what process groups use; on macOS it reads nothing:
+// another process's CPU and memory there take libproc (cgo), and ps shows
+// them as unknown.
+type Groups struct{}
+
+// Usage returns nil.
+func (g *Groups) Usage(pgids []int) map[int]Usage { return nil }
+
+// Close does nothing.
+func (g *Groups) Close() {}

@@ -2,10 +2,11 @@ package proc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,78 +19,227 @@ const clockTick = 10_000_000 // ns
 // pageSize is the unit of RSS in /proc/PID/stat.
 var pageSize = uint64(os.Getpagesize())
 
-// GroupsUsage returns the usage of the process groups pgids that have a
-// live member, by pgid: one pass over /proc, reading the stat file of
-// each process that may belong to one (about 6 µs a process here). A
-// group's members have pids from its leader's on, unless pids wrapped
-// around since: only those are read, or every process after a wrap.
-func GroupsUsage(pgids []int) map[int]Usage {
+// maxKept bounds the stat files a Groups keeps open; the processes past
+// it have theirs opened at each reading.
+const maxKept = 1024
+
+// Groups reads what process groups use, again and again: procman ps asks
+// at every run. A group's members are the live processes whose stat file
+// names it, found by listing /proc. Groups remembers from one reading to
+// the next which processes it read, by pid and by the inode of their /proc
+// folder (a later process with the same pid has another): those in a
+// group asked for keep their stat file open, to be read again in place
+// (3 µs here, against 12 µs to open, read and close one), and those in
+// none are not read again unless a group asked for later is theirs. So a
+// reading opens the stat files of the processes started since the one
+// before, and no others. A process that moves into a group after it was
+// read (setpgid from another group of the session) is not seen. Its
+// methods are safe for concurrent use; the zero value is ready.
+type Groups struct {
+	mu      sync.Mutex
+	members map[int]*member // by pid: processes last found in a group asked for
+	others  map[int]other   // by pid: processes last found in none
+	kept    int             // members whose stat file is open
+	closed  bool            // Close was called: keep nothing open
+	opens   int             // stat files opened, for tests
+	dirents []byte          // reused: /proc's entries
+	buf     []byte          // reused: a stat file
+}
+
+// member is a process of a group asked for.
+type member struct {
+	ino uint64 // of its /proc folder
+	fd  int    // its stat file, open; -1 when not kept
+}
+
+// other is a process of a group not asked for.
+type other struct {
+	ino  uint64
+	pgid int
+}
+
+// Usage returns the usage of each of the process groups pgids that has a
+// live member, by pgid.
+func (g *Groups) Usage(pgids []int) map[int]Usage {
 	if len(pgids) == 0 {
 		return nil
 	}
-	from := slices.Min(pgids)
-	if last, err := os.ReadFile("/proc/sys/kernel/ns_last_pid"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(last))); err == nil && n < from {
-			from = 0 // pids wrapped since the oldest leader started
-		}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.members == nil {
+		g.members, g.others = map[int]*member{}, map[int]other{}
+		g.dirents, g.buf = make([]byte, 32<<10), make([]byte, 1024)
 	}
-	dir, err := os.Open("/proc")
+	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil
 	}
-	defer dir.Close()
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
-		return nil
+	defer unix.Close(fd)
+	out := make(map[int]Usage, len(pgids))
+	listed := make(map[int]bool, len(g.members)+len(g.others))
+	for {
+		n, err := unix.Getdents(fd, g.dirents)
+		if err != nil || n <= 0 {
+			break
+		}
+		for b := g.dirents[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				break
+			}
+			if pid, ok := pidName(b[19:reclen]); ok && b[18] == unix.DT_DIR {
+				listed[pid] = true
+				g.read(pid, binary.NativeEndian.Uint64(b[0:8]), pgids, out)
+			}
+			b = b[reclen:]
+		}
 	}
-	out := make(map[int]Usage)
-	buf := make([]byte, 512)
-	path := make([]byte, 0, 32)
-	for _, name := range names {
-		if name[0] < '1' || name[0] > '9' {
-			continue
+	for pid, m := range g.members {
+		if !listed[pid] {
+			g.forget(pid, m)
 		}
-		if pid, err := strconv.Atoi(name); err != nil || pid < from {
-			continue
-		}
-		path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)
-		pgid, u, ok := readStat(string(path), buf)
-		if ok && slices.Contains(pgids, pgid) {
-			sum := out[pgid]
-			sum.CPU += u.CPU
-			sum.RSS += u.RSS
-			out[pgid] = sum
+	}
+	for pid := range g.others {
+		if !listed[pid] {
+			delete(g.others, pid)
 		}
 	}
 	return out
 }
 
-// readStat reads the process group, CPU time and RSS from a stat file;
-// false for a zombie or a process gone meanwhile.
-func readStat(path string, buf []byte) (int, Usage, bool) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, Usage{}, false
+// read adds process pid, whose /proc folder has inode ino, to the usage
+// of its group when that is one of pgids, and remembers what it found.
+func (g *Groups) read(pid int, ino uint64, pgids []int, out map[int]Usage) {
+	m := g.members[pid]
+	if m != nil && m.ino != ino { // the pid was handed out again
+		g.forget(pid, m)
+		m = nil
 	}
-	n, err := unix.Read(fd, buf)
-	unix.Close(fd)
-	if err != nil || n <= 0 {
-		return 0, Usage{}, false
+	if m == nil {
+		if o, ok := g.others[pid]; ok && o.ino == ino && !slices.Contains(pgids, o.pgid) {
+			return
+		}
+		delete(g.others, pid)
+		m = &member{ino: ino, fd: -1}
 	}
-	b := buf[:n]
+	fd := m.fd
+	if fd < 0 {
+		var err error
+		g.opens++
+		if fd, err = openStat(pid); err != nil {
+			g.forget(pid, m)
+			return
+		}
+	}
+	n, err := unix.Pread(fd, g.buf, 0)
+	pgid, u, live, ok := parseStat(g.buf[:max(n, 0)])
+	if err != nil || !ok || !slices.Contains(pgids, pgid) {
+		if fd != m.fd {
+			unix.Close(fd)
+		}
+		g.forget(pid, m)
+		if err == nil && ok {
+			g.others[pid] = other{ino: ino, pgid: pgid}
+		}
+		return
+	}
+	if m.fd < 0 && !g.closed && g.kept < maxKept {
+		m.fd = fd
+		g.kept++
+	} else if fd != m.fd {
+		unix.Close(fd)
+	}
+	g.members[pid] = m
+	if live {
+		sum := out[pgid]
+		sum.CPU += u.CPU
+		sum.RSS += u.RSS
+		out[pgid] = sum
+	}
+}
+
+// forget drops member m of pid, closing its stat file.
+func (g *Groups) forget(pid int, m *member) {
+	if m.fd >= 0 {
+		unix.Close(m.fd)
+		m.fd = -1
+		g.kept--
+	}
+	delete(g.members, pid)
+}
+
+// Close closes the stat files kept open. The Groups still reads after
+// it, keeping none.
+func (g *Groups) Close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for pid, m := range g.members {
+		g.forget(pid, m)
+	}
+	g.closed = true
+}
+
+// openStat opens /proc/PID/stat.
+func openStat(pid int) (int, error) {
+	return unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+// pidName returns the pid that a /proc entry's name (NUL-terminated) is,
+// if it is one.
+func pidName(name []byte) (int, bool) {
+	pid := 0
+	for i, c := range name {
+		switch {
+		case c == 0:
+			return pid, i > 0
+		case c < '0' || c > '9' || i > 9:
+			return 0, false
+		}
+		pid = pid*10 + int(c-'0')
+	}
+	return pid, len(name) > 0
+}
+
+// parseStat reads the process group, CPU time and RSS from the text of a
+// stat file, and whether the process is live (not a zombie); ok is false
+// when the text is not a stat file's.
+func parseStat(b []byte) (pgid int, u Usage, live, ok bool) {
 	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces
 	if i < 0 || i+2 >= len(b) {
-		return 0, Usage{}, false
+		return 0, Usage{}, false, false
 	}
-	// Fields after the name, from 3 (state): 5 pgrp, 14 utime, 15 stime,
-	// 24 rss.
-	f := bytes.Fields(b[i+2:])
-	if len(f) < 22 || !live(string(f[0])) {
-		return 0, Usage{}, false
+	// The fields after the name, from 3 (state): 5 pgrp, 14 utime, 15
+	// stime, 24 rss; one space apart.
+	var utime, stime, rss uint64
+	field := 3
+	for f := range bytes.SplitSeq(b[i+2:], []byte{' '}) {
+		switch field {
+		case 3:
+			live = len(f) == 1 && f[0] != 'Z' && f[0] != 'X'
+		case 5:
+			v, _ := number(f)
+			pgid = int(v)
+		case 14:
+			utime, _ = number(f)
+		case 15:
+			stime, _ = number(f)
+		case 24:
+			rss, ok = number(f)
+			return pgid, Usage{CPU: time.Duration((utime + stime) * clockTick), RSS: rss * pageSize}, live, ok
+		}
+		field++
 	}
-	pgid, _ := strconv.Atoi(string(f[2]))
-	utime, _ := strconv.ParseUint(string(f[11]), 10, 64)
-	stime, _ := strconv.ParseUint(string(f[12]), 10, 64)
-	rss, _ := strconv.ParseUint(string(f[21]), 10, 64)
-	return pgid, Usage{CPU: time.Duration((utime + stime) * clockTick), RSS: rss * pageSize}, true
+	return 0, Usage{}, false, false
+}
+
+// number parses a field of decimal digits.
+func number(f []byte) (uint64, bool) {
+	var v uint64
+	for _, c := range f {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, len(f) > 0
 }
