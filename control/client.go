@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -36,17 +35,10 @@ type Client struct {
 // Dial connects to the supervisor of the project whose .procman folder is
 // stateDir. It returns ErrNoSupervisor when no live procman holds the
 // project's supervisor lock, or when the socket of one that holds it does
-// not answer within dialWait.
+// not answer within dialWait. It writes nothing and takes no lock: a
+// client only probes the supervisor lock (state.Probe).
 func Dial(stateDir string) (*Client, error) {
-	if _, err := os.Stat(stateDir); err != nil {
-		return nil, ErrNoSupervisor
-	}
-	store, err := state.Open(filepath.Dir(stateDir))
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
-	pid, active := store.Supervisor()
+	pid, active := state.Probe(stateDir)
 	if !active {
 		return nil, ErrNoSupervisor
 	}
@@ -55,14 +47,9 @@ func Dial(stateDir string) (*Client, error) {
 	// than the rest of a ps).
 	path := filepath.Join(stateDir, SocketName)
 	if len(path) > maxSocketPath {
-		path = ""
-		if st, err := store.Read(); err == nil && st.PID == pid {
-			path = st.Socket
-		}
-		if path == "" {
-			if path, err = SocketPath(stateDir); err != nil {
-				return nil, err
-			}
+		var err error
+		if path, err = deepSocket(stateDir, pid); err != nil {
+			return nil, err
 		}
 	}
 	deadline := time.Now().Add(dialWait)
@@ -74,11 +61,26 @@ func Dial(stateDir string) (*Client, error) {
 		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("connect to procman pid %d: %w", pid, err)
 		}
-		if _, active := store.Supervisor(); !active || time.Now().After(deadline) {
+		if pid, active = state.Probe(stateDir); !active || time.Now().After(deadline) {
 			return nil, ErrNoSupervisor
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// deepSocket returns the socket of supervisor pid of a project whose
+// .procman path is too long for a socket address: where its state says,
+// else where SocketPath puts it.
+func deepSocket(stateDir string, pid int) (string, error) {
+	store, err := state.Open(filepath.Dir(stateDir))
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	if st, err := store.Read(); err == nil && st.PID == pid && st.Socket != "" {
+		return st.Socket, nil
+	}
+	return SocketPath(stateDir)
 }
 
 // Close ends the connection.

@@ -83,6 +83,30 @@ func (s *Store) Supervisor() (pid int, active bool) {
 	return pid, errors.Is(err, syscall.EWOULDBLOCK)
 }
 
+// Probe is Supervisor for a client of the supervisor of the project
+// whose .procman folder is stateDir: it opens nothing but the lock file,
+// read-only, and takes no state lock: so a supervisor that is starting at
+// that moment may be seen active with the pid of the one before it, or 0
+// (Acquire records its pid after taking the lock), until its pid is
+// written. A client cannot reach such a supervisor before it listens
+// anyway, and probes again while it waits.
+func Probe(stateDir string) (pid int, active bool) {
+	fd, err := syscall.Open(stateDir+string(os.PathSeparator)+supervisorFile, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	b := make([]byte, 32)
+	n, _ := syscall.Pread(fd, b, 0)
+	pid = parsePID(b[:max(n, 0)])
+	err = flockFD(fd, syscall.LOCK_SH|syscall.LOCK_NB)
+	if err == nil {
+		_ = flockFD(fd, syscall.LOCK_UN)
+		return pid, false
+	}
+	return pid, errors.Is(err, syscall.EWOULDBLOCK)
+}
+
 // lockState takes the exclusive lock on .procman/state.lock, waiting for it,
 // and returns the function that releases it. Every holder keeps it for one
 // read-modify-write at most.
@@ -114,9 +138,12 @@ func (s *Store) openLock(name string) (*os.File, error) {
 }
 
 // flock is syscall.Flock, retried when a signal interrupts it.
-func flock(f *os.File, how int) error {
+func flock(f *os.File, how int) error { return flockFD(int(f.Fd()), how) }
+
+// flockFD is flock of a file descriptor.
+func flockFD(fd, how int) error {
 	for {
-		err := syscall.Flock(int(f.Fd()), how)
+		err := syscall.Flock(fd, how)
 		if !errors.Is(err, syscall.EINTR) {
 			return err
 		}
@@ -136,7 +163,13 @@ func writePID(f *os.File, pid int) error {
 func readPID(f *os.File) int {
 	b := make([]byte, 32)
 	n, _ := f.ReadAt(b, 0)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	return parsePID(b[:n])
+}
+
+// parsePID returns the pid that a lock file's content records, 0 when
+// there is none.
+func parsePID(b []byte) int {
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid < 0 {
 		return 0
 	}

@@ -42,26 +42,18 @@ func TestAcquire_AnotherProcessHoldsTheLock(t *testing.T) {
 			if release != nil {
 				t.Error("release func returned with an error")
 			}
-			if pid, active := s.Supervisor(); pid != child || !active {
-				t.Errorf("Supervisor() = %d, %v; want %d, true", pid, active, child)
-			}
+			wantSupervisor(t, s, child, true, "holder running")
 
 			tc.end(t, h)
-			if pid, active := s.Supervisor(); pid != child || active {
-				t.Errorf("after the holder ended: Supervisor() = %d, %v; want %d, false", pid, active, child)
-			}
+			wantSupervisor(t, s, child, false, "after the holder ended")
 			release, err = s.Acquire()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if pid, active := s.Supervisor(); pid != os.Getpid() || !active {
-				t.Errorf("holding it: Supervisor() = %d, %v; want %d, true", pid, active, os.Getpid())
-			}
+			wantSupervisor(t, s, os.Getpid(), true, "holding it")
 			release()
 			release() // twice is harmless
-			if pid, active := s.Supervisor(); pid != os.Getpid() || active {
-				t.Errorf("released: Supervisor() = %d, %v; want %d, false", pid, active, os.Getpid())
-			}
+			wantSupervisor(t, s, os.Getpid(), false, "released")
 		})
 	}
 }
@@ -85,11 +77,23 @@ func TestAcquire_TwiceInOneProcessIsBusy(t *testing.T) {
 
 func TestSupervisor_NeverRun(t *testing.T) {
 	s, _ := openStore(t)
-	if pid, active := s.Supervisor(); pid != 0 || active {
-		t.Errorf("Supervisor() = %d, %v; want 0, false", pid, active)
-	}
+	wantSupervisor(t, s, 0, false, "never run")
 	if _, err := os.Stat(s.path(supervisorFile)); !os.IsNotExist(err) {
-		t.Errorf("Supervisor created the lock file: %v", err)
+		t.Errorf("Supervisor or Probe created the lock file: %v", err)
+	}
+	if pid, active := Probe(filepath.Join(t.TempDir(), "none", Dir)); pid != 0 || active {
+		t.Errorf("no .procman folder: Probe() = %d, %v; want 0, false", pid, active)
+	}
+}
+
+// wantSupervisor checks that Supervisor and Probe both say pid, active.
+func wantSupervisor(t *testing.T, s *Store, pid int, active bool, when string) {
+	t.Helper()
+	if p, a := s.Supervisor(); p != pid || a != active {
+		t.Errorf("%s: Supervisor() = %d, %v; want %d, %v", when, p, a, pid, active)
+	}
+	if p, a := Probe(s.dir); p != pid || a != active {
+		t.Errorf("%s: Probe() = %d, %v; want %d, %v", when, p, a, pid, active)
 	}
 }
 
