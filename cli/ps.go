@@ -25,17 +25,17 @@ func (c *PsCmd) Run(g *Globals) error {
 		return err
 	}
 	defer cl.Close()
-	rep, err := cl.Do(control.Request{Op: control.OpPS}, nil)
+	ps, err := cl.PS()
 	if err != nil {
 		return err
 	}
 	if c.JSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep.PS)
+		return enc.Encode(ps)
 	}
 	w := bufio.NewWriter(os.Stdout)
-	writePS(w, rep.PS, time.Now())
+	writePS(w, ps, time.Now())
 	return w.Flush()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -105,13 +106,7 @@ func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
 			return Reply{}, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
 		}
 		if rep.OK != nil {
-			switch {
-			case *rep.OK:
-				return rep, nil
-			case rep.Error != nil:
-				return rep, rep.Error
-			}
-			return rep, &Error{Code: CodeFailed, Message: fmt.Sprintf("procman pid %d said no, without a reason", c.PID)}
+			return rep, c.outcome(rep)
 		}
 		if each != nil {
 			if err := each(rep); err != nil {
@@ -119,6 +114,44 @@ func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
 			}
 		}
 	}
+}
+
+// outcome is the error of a request's last reply, rep: nil when it was
+// done.
+func (c *Client) outcome(rep Reply) error {
+	switch {
+	case *rep.OK:
+		return nil
+	case rep.Error != nil:
+		return rep.Error
+	}
+	return &Error{Code: CodeFailed, Message: fmt.Sprintf("procman pid %d said no, without a reason", c.PID)}
+}
+
+// PS asks for the tasks, live: Do(Request{Op: OpPS}, nil), with the
+// request written and a plain reply read by hand (decodePS says why).
+func (c *Client) PS() (*PS, error) {
+	c.id++
+	req := strconv.AppendInt([]byte(`{"v":`), Version, 10)
+	req = strconv.AppendInt(append(req, `,"id":`...), int64(c.id), 10)
+	if _, err := c.c.Write(append(req, `,"op":"`+OpPS+`"}`+"\n"...)); err != nil {
+		return nil, c.lost(err)
+	}
+	line, err := c.r.ReadBytes('\n')
+	if err != nil {
+		return nil, c.lost(err)
+	}
+	if ps, ok := decodePS(line); ok {
+		return ps, nil
+	}
+	var rep Reply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return nil, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
+	}
+	if rep.OK == nil || rep.PS == nil && *rep.OK {
+		return nil, fmt.Errorf("procman pid %d answered %q to ps", c.PID, line)
+	}
+	return rep.PS, c.outcome(rep)
 }
 
 // lost says that the supervisor went away mid-request.
