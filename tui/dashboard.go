@@ -15,6 +15,9 @@ import (
 type Source interface {
 	// PS returns the supervisor's tasks, live.
 	PS() (*control.PS, error)
+	// Watch hands each the supervisor's tasks now and then every every,
+	// until the supervisor stops (then it returns nil) or fails.
+	Watch(every time.Duration, each func(*control.PS)) error
 	// Op asks for restart, stop or start of a task or replica.
 	Op(op, name string) error
 	// Follow hands batch the last n lines of every task, then the new
@@ -83,23 +86,22 @@ func New(src Source, send func(Msg), opts Options) Dashboard {
 // The messages the dashboard's Cmds bring back.
 type (
 	psMsg struct {
-		ps    *control.PS
-		err   error
-		at    time.Time
-		clock bool // the clock's: the next is due a second on
+		ps  *control.PS
+		err error
+		at  time.Time
 	}
 	linesMsg   []control.Line
-	followDone struct{ err error }
+	streamDone struct{ err error } // the output or the ps stream ended
 	opDone     struct {
 		op, name string
 		err      error
 	}
 )
 
-// Init is the work the dashboard starts with: the output, and the clock
-// (a ps now when the dashboard has none yet; see Run).
+// Init is the work the dashboard starts with: the output, and a ps a
+// second.
 func (d Dashboard) Init() Cmd {
-	return Batch(d.follow(), d.clock(d.ps == nil))
+	return Batch(d.follow(), d.watch())
 }
 
 // Gone says why the dashboard ended on its own, "" when the user quit.
@@ -111,14 +113,10 @@ func (d Dashboard) Update(msg Msg) (Model, Cmd) {
 	case SizeMsg:
 		d.width, d.height = max(msg.Width, 20), max(msg.Height, 8)
 	case psMsg:
-		m, cmd := d.gotPS(msg)
-		if msg.clock && cmd == nil {
-			cmd = d.clock(false)
-		}
-		return m, cmd
+		return d.gotPS(msg)
 	case linesMsg:
 		d.addLines(msg)
-	case followDone:
+	case streamDone:
 		d.gone = "the supervisor stopped"
 		if msg.err != nil {
 			d.gone = "lost the supervisor: " + msg.err.Error()
@@ -310,21 +308,16 @@ func (d Dashboard) poll() Cmd {
 func (d Dashboard) follow() Cmd {
 	src, send := d.src, d.send
 	return func() Msg {
-		return followDone{err: src.Follow(history, func(lines []control.Line) { send(linesMsg(lines)) })}
+		return streamDone{err: src.Follow(history, func(lines []control.Line) { send(linesMsg(lines)) })}
 	}
 }
 
-// clock is the Cmd of the clock: a ps at the next whole second (or at
-// once), for the table and its uptimes, then the next. The wait and the
-// ps are one Cmd, so that a second costs one message and one frame, not
-// a tick's and then the answer's.
-func (d Dashboard) clock(now bool) Cmd {
-	src := d.src
+// watch is the Cmd that streams a ps a second to the program, for the
+// table and its uptimes. The supervisor sends them: the dashboard has no
+// clock of its own, and a second costs it one message and one frame.
+func (d Dashboard) watch() Cmd {
+	src, send := d.src, d.send
 	return func() Msg {
-		if !now {
-			time.Sleep(pollEvery - time.Duration(time.Now().UnixNano())%pollEvery)
-		}
-		ps, err := src.PS()
-		return psMsg{ps: ps, err: err, at: time.Now(), clock: true}
+		return streamDone{err: src.Watch(pollEvery, func(ps *control.PS) { send(psMsg{ps: ps, at: time.Now()}) })}
 	}
 }

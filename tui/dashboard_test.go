@@ -24,7 +24,8 @@ func (f *fakeSource) Op(op, name string) error {
 	f.ops = append(f.ops, op+" "+name)
 	return nil
 }
-func (f *fakeSource) Follow(int, func([]control.Line)) error { return nil }
+func (f *fakeSource) Follow(int, func([]control.Line)) error       { return nil }
+func (f *fakeSource) Watch(time.Duration, func(*control.PS)) error { return nil }
 
 var t0 = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
@@ -245,7 +246,7 @@ func TestUpdate_FlagsFailuresAndRestarts(t *testing.T) {
 }
 
 func TestUpdate_SupervisorGone(t *testing.T) {
-	d, cmd := feed(t, followDone{})
+	d, cmd := feed(t, streamDone{})
 	if cmd == nil || cmd() != (quitMsg{}) || d.Gone() != "the supervisor stopped" {
 		t.Errorf("gone %q", d.Gone())
 	}

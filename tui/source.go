@@ -11,7 +11,8 @@ import (
 
 // ControlSource is a Source over the control channel of the supervisor
 // of a project: one connection for ps, one per operation (a restart waits
-// for readiness, and ps goes on meanwhile), one for the output stream.
+// for readiness, and ps goes on meanwhile), one for the stream of ps and
+// one for the output's.
 type ControlSource struct {
 	stateDir string
 	mu       sync.Mutex // one ps at a time on ps
@@ -37,6 +38,23 @@ func (s *ControlSource) PS() (*control.PS, error) {
 		return nil, err
 	}
 	return rep.PS, nil
+}
+
+// Watch hands each the supervisor's tasks now and then every every, on
+// a connection of its own, until the supervisor stops.
+func (s *ControlSource) Watch(every time.Duration, each func(*control.PS)) error {
+	c, err := control.Dial(s.stateDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Do(control.Request{Op: control.OpPS, EveryMS: int(every / time.Millisecond)}, func(r control.Reply) error {
+		if r.PS != nil {
+			each(r.PS)
+		}
+		return nil
+	})
+	return err
 }
 
 // Op restarts, stops or starts a task or replica, and returns when it is
