@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -187,9 +186,18 @@ func (d *Dashboard) addLines(lines []control.Line) {
 			}
 		}
 	}
+	// The oldest lines are sliced off, not moved: the kept ones are
+	// copied to a new array with room for maxLines more once the room is
+	// used, not on every batch.
+	if len(d.lines)+len(lines) > cap(d.lines) {
+		grown := make([]control.Line, len(d.lines), len(d.lines)+len(lines)+maxLines)
+		copy(grown, d.lines)
+		d.lines = grown
+	}
 	d.lines = append(d.lines, lines...)
 	if extra := len(d.lines) - maxLines; extra > 0 {
-		d.lines = slices.Delete(d.lines, 0, extra)
+		clear(d.lines[:extra]) // their texts may go
+		d.lines = d.lines[extra:]
 	}
 }
 

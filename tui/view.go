@@ -61,6 +61,7 @@ var columns = []struct {
 // the output shows, the output, and a footer naming the keys.
 func (d Dashboard) View() string {
 	var b strings.Builder
+	b.Grow(2 * d.width * d.height) // room for the colour codes too: no growing
 	rows := d.rows()
 	tableRows := min(len(rows), max(3, (d.height-4)/2))
 	b.WriteString(d.title())
@@ -68,10 +69,10 @@ func (d Dashboard) View() string {
 	d.table(&b, rows, tableRows)
 	b.WriteString(d.rule())
 	b.WriteByte('\n')
-	if d.help {
-		d.helpText(&b)
+	if out := max(1, d.height-tableRows-4); d.help { // logRows, without rows() again
+		d.helpText(&b, out)
 	} else {
-		d.output(&b)
+		d.output(&b, out)
 	}
 	b.WriteString(d.footer())
 	return b.String()
@@ -241,11 +242,10 @@ func (d *Dashboard) shown() int {
 	return n
 }
 
-// output writes the output rows: the last ones that pass the task and
+// output writes the output's rows: the last lines that pass the task and
 // filter, scroll rows above the bottom, each as up prints it.
-func (d *Dashboard) output(b *strings.Builder) {
-	rows := d.logRows()
-	var picked []control.Line
+func (d *Dashboard) output(b *strings.Builder, rows int) {
+	picked := make([]control.Line, 0, rows)
 	skip := d.scroll
 	for i := len(d.lines) - 1; i >= 0 && len(picked) < rows; i-- {
 		if !d.shows(d.lines[i]) {
@@ -283,8 +283,8 @@ func taskOf(name string) string {
 	return name
 }
 
-// helpText writes the keys, where the output goes.
-func (d *Dashboard) helpText(b *strings.Builder) {
+// helpText writes the keys, in the output's rows.
+func (d *Dashboard) helpText(b *strings.Builder, rows int) {
 	lines := []string{
 		"up/down, k/j   select a task",
 		"enter          show only its output (again: every task's)",
@@ -300,7 +300,6 @@ func (d *Dashboard) helpText(b *strings.Builder) {
 	} else {
 		lines[len(lines)-1] += ": the tasks go on"
 	}
-	rows := d.logRows()
 	for i := range rows {
 		if i < len(lines) {
 			b.WriteString(fit("  "+lines[i], d.width))
