@@ -25,7 +25,6 @@ type Follower struct {
 // Follow starts following the named tasks (every task when names is
 // empty; a service's name follows its replicas too). Lines written from now on arrive on C; Stop ends it.
 func (b *Book) Follow(names []string) *Follower {
-	b.Flush() // what was written before is the tail's, not the follower's
 	f := &Follower{book: b, names: slices.Clone(names), ch: make(chan []Line, followBuffer)}
 	b.mu.Lock()
 	b.subs[f] = true

@@ -5,14 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// fixedClock returns times 1 ms apart from a fixed start.
+// fixedClock returns times 1 ms apart from a fixed start, to the
+// goroutines of a test at once too.
 func fixedClock() func() time.Time {
+	var mu sync.Mutex
 	t := time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC)
 	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
 		t = t.Add(time.Millisecond)
 		return t
 	}
@@ -42,7 +47,6 @@ func TestBook_WritesFilesWithTimes(t *testing.T) {
 	b, dir := openBook(t)
 	b.Write("web", false, []byte("one\ntwo\n"))
 	b.Write("web", true, []byte("a piece without newline"))
-	b.Flush()
 	data, err := os.ReadFile(filepath.Join(dir, "logs", "web.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +57,59 @@ func TestBook_WritesFilesWithTimes(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "logs")); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("logs folder: %v, mode %v; want 0700", err, fi.Mode().Perm())
+	}
+}
+
+func TestBook_WritersSideBySideKeepLinesWholeAndInOrder(t *testing.T) {
+	// Two tasks, each with a copier for stdout and one for stderr, write at
+	// once: each file has every line of its task whole, after its time,
+	// each stream's in order; the tail numbers them all once.
+	b, dir := openBook(t)
+	const n = 2000
+	var wg sync.WaitGroup
+	for _, task := range []string{"a", "b"} {
+		for _, stream := range []string{"out", "err"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n; i += 10 {
+					var chunk []byte
+					for j := i; j < i+10; j++ {
+						chunk = fmt.Appendf(chunk, "%s %s %d\n", task, stream, j)
+					}
+					b.Write(task, stream == "err", chunk)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, task := range []string{"a", "b"} {
+		data, err := os.ReadFile(filepath.Join(dir, "logs", task+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			var stamp, name, stream string
+			var i int
+			if _, err := fmt.Sscanf(line, "%s %s %s %d", &stamp, &name, &stream, &i); err != nil || name != task ||
+				len(stamp) != len("2026-11-30T18:00:00.001Z") || i != next[stream] {
+				t.Fatalf("%s.log: line %q, want %s's %s line %d", task, line, task, stream, next[stream])
+			}
+			next[stream]++
+		}
+		if next["out"] != n || next["err"] != n {
+			t.Errorf("%s.log: %d and %d lines, want %d each", task, next["out"], next["err"], n)
+		}
+	}
+	lines := b.Tail(nil, 4*n)
+	for i, l := range lines {
+		if l.Seq != uint64(i+1) {
+			t.Fatalf("tail line %d numbered %d", i, l.Seq)
+		}
+	}
+	if len(lines) != 4*n {
+		t.Errorf("%d lines in the tails, want %d", len(lines), 4*n)
 	}
 }
 
@@ -122,7 +179,6 @@ func TestBook_Rotates(t *testing.T) {
 	for range 11 {
 		b.Write("web", false, line)
 	}
-	b.Flush()
 	cur, err1 := os.Stat(filepath.Join(dir, "logs", "web.log"))
 	old, err2 := os.Stat(filepath.Join(dir, "logs", "web.log.1"))
 	if err1 != nil || err2 != nil {
@@ -145,7 +201,6 @@ func TestFollow_GetsNewLinesAndCountsSkipped(t *testing.T) {
 	for range followBuffer + 3 { // nobody reads: the book drops, never waits
 		b.Write("web", false, []byte("x\n"))
 	}
-	b.Flush()
 	if n := f.TakeSkipped(); n != 3 {
 		t.Errorf("skipped %d, want 3", n)
 	}
