@@ -20,7 +20,7 @@ type Source interface {
 	// Op asks for restart, stop or start of a task or replica.
 	Op(op, name string) error
 	// Follow hands batch the last n lines of every task, then the new
-	// ones, in batches at most a frame apart, until the supervisor stops
+	// ones, in batches a frame or more apart, until the supervisor stops
 	// (then it returns nil) or fails.
 	Follow(n int, batch func([]control.Line)) error
 }
@@ -311,8 +311,9 @@ func (d Dashboard) poll() Cmd {
 	}
 }
 
-// follow is the Cmd that streams the output to the program, a batch at
-// most every frame (the source coalesces them), whatever the tasks print.
+// follow is the Cmd that streams the output to the program, in batches
+// a frame or more apart (the source has them coalesced), whatever the
+// tasks print.
 func (d Dashboard) follow() Cmd {
 	src, send := d.src, d.send
 	return func() Msg {
