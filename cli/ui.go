@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/procman/procman/runner/state"
 	"github.com/procman/procman/tui"
@@ -29,6 +30,10 @@ func (c *UiCmd) Run(ctx context.Context, g *Globals) error {
 	if title == "" {
 		title = filepath.Base(dir)
 	}
+	// The dashboard is one goroutine's work at a time (a batch decoded,
+	// a frame drawn): with one P the runtime does not also wake a second
+	// thread to look for work at each hand-over between goroutines.
+	runtime.GOMAXPROCS(1)
 	src, err := tui.Connect(filepath.Join(dir, state.Dir))
 	if err != nil {
 		return err
