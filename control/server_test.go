@@ -387,7 +387,7 @@ func TestServer_LogsInBatches(t *testing.T) {
 	book.Write("web", false, []byte("after 1\n"))
 	book.Write("db", true, []byte("after 2\n"))
 	book.Write("web", false, []byte("after 3\n"))
-	book.Flush() // the follower has them
+	// Write returns once the follower has them
 	go s.Close()
 	rep := reply(t, r)
 	var batch []string
