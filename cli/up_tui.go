@@ -42,7 +42,7 @@ func (c *UpCmd) withDashboard(g *Globals, p *project) {
 	p.dashboard = func(stop context.CancelCauseFunc) {
 		defer logFile.Close()
 		gone, err := showDashboard(p, g)
-		p.out.SetMessages(nil) // what stopping says goes to the terminal again
+		p.out.SetMessages(os.Stderr) // what stopping says goes to the terminal again
 		switch {
 		case err != nil:
 			p.out.Logf(runner.Error, "dashboard: %v; stopping", err)
