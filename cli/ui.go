@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,8 @@ import (
 // UiCmd is `procman ui`.
 type UiCmd struct{}
 
-// Run opens the dashboard on the running supervisor; q leaves it running.
+// Run opens the dashboard on the running supervisor; q and Ctrl-C leave
+// it running (Ctrl-C exits 130).
 func (c *UiCmd) Run(ctx context.Context, g *Globals) error {
 	if !tui.IsTerminal(os.Stdout) || !tui.IsTerminal(os.Stdin) {
 		return &usageError{fmt.Errorf("procman ui needs a terminal: use procman ps and procman logs -f from scripts")}
@@ -43,7 +45,10 @@ func (c *UiCmd) Run(ctx context.Context, g *Globals) error {
 	if gone != "" {
 		fmt.Fprintf(os.Stderr, "procman | %s\n", gone)
 	}
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, tui.ErrInterrupted):
+		return exitError(130) // as Ctrl-C ends any command; the supervisor goes on
+	case err != nil && ctx.Err() == nil:
 		return err
 	}
 	return nil

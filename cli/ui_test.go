@@ -279,27 +279,62 @@ func TestUI_DrivesASupervisorInARealTerminal(t *testing.T) {
 	if p := ps(t, dir); p["api"].Status != "ready" || p["web.1"].PID == nil {
 		t.Errorf("after q: %+v", p)
 	}
+
+	// Ctrl-C too, and procman ui exits 130, as an interrupted command does
+	tm = openTerm(t, dir, 80, 24, "ui")
+	tm.waitScreen("the dashboard again", has("procman · shop", "2/2 up"))
+	tm.press("\x03")
+	if err := tm.wait(); exitStatus(err) != 130 {
+		t.Errorf("ui after Ctrl-C: %v, want exit 130", err)
+	}
+	if p := ps(t, dir); p["api"].Status != "ready" || p["web.1"].PID == nil {
+		t.Errorf("after Ctrl-C: %+v", p)
+	}
+}
+
+// exitStatus is the exit code of a program that ended with err (from
+// exec.Cmd.Wait), -1 when it did not exit.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
 }
 
 func TestUpTUI_QuitStopsEverything(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts procman and a dashboard under a pseudo-terminal")
 	}
-	dir := uiProject(t)
-	tm := openTerm(t, dir, 80, 24, "up", "--tui")
-	tm.waitScreen("the dashboard", has("procman · shop", "api", "ready", "2/2 up", "| api tick"))
-	pids := ps(t, dir)
-	tm.press("q")
-	if err := tm.wait(); err != nil {
-		t.Fatalf("up --tui exited: %v", err)
+	tests := []struct {
+		name, key, reason string
+		code              int
+	}{
+		{"q", "q", "quit from the dashboard", 0},
+		{"ctrl+c", "\x03", "Ctrl-C", 130}, // as Ctrl-C stops procman up
 	}
-	if _, err := control.Dial(filepath.Join(dir, ".procman")); err != control.ErrNoSupervisor {
-		t.Errorf("a supervisor still answers: %v", err)
-	}
-	for name, tk := range pids {
-		if tk.PID != nil && alive(*tk.PID) {
-			t.Errorf("%s (pid %d) still runs", name, *tk.PID)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := uiProject(t)
+			tm := openTerm(t, dir, 80, 24, "up", "--tui")
+			tm.waitScreen("the dashboard", has("procman · shop", "api", "ready", "2/2 up", "| api tick"))
+			pids := ps(t, dir)
+			tm.press(tt.key)
+			if err := tm.wait(); exitStatus(err) != tt.code {
+				t.Fatalf("up --tui exited: %v, want exit %d", err, tt.code)
+			}
+			if _, err := control.Dial(filepath.Join(dir, ".procman")); err != control.ErrNoSupervisor {
+				t.Errorf("a supervisor still answers: %v", err)
+			}
+			for name, tk := range pids {
+				if tk.PID != nil && alive(*tk.PID) {
+					t.Errorf("%s (pid %d) still runs", name, *tk.PID)
+				}
+			}
+			tm.waitScreen("why it stopped", has("api: stopping ("+tt.reason+")"))
+		})
 	}
 }
 

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/procman/procman/runner"
 	"github.com/procman/procman/runner/logs"
@@ -19,8 +21,9 @@ var errQuit = runner.StopReason("quit from the dashboard")
 // process and the dashboard in front of it, a client of its control
 // socket as procman ui is. The tasks' output goes to their log files only
 // and procman's messages to .procman/logs/procman.log while the
-// dashboard shows; q stops everything. Without a terminal it says so, and
-// up runs as it would without --tui.
+// dashboard shows; q stops everything (up exits 0), Ctrl-C too, as it
+// stops up (130). Without a terminal it says so, and up runs as it would
+// without --tui.
 func (c *UpCmd) withDashboard(g *Globals, p *project) {
 	if !tui.IsTerminal(os.Stdout) || !tui.IsTerminal(os.Stdin) {
 		p.out.Logf(runner.Warn, "--tui: stdin or stdout is not a terminal: running without the dashboard")
@@ -44,6 +47,12 @@ func (c *UpCmd) withDashboard(g *Globals, p *project) {
 		gone, err := showDashboard(p, g)
 		p.out.SetMessages(os.Stderr) // what stopping says goes to the terminal again
 		switch {
+		case errors.Is(err, tui.ErrInterrupted):
+			// In raw mode Ctrl-C is a key, not SIGINT: it stops the run
+			// as the signal would, and up exits 130 (the run's error is
+			// then context.Canceled).
+			stop(signalReason(syscall.SIGINT))
+			return
 		case err != nil:
 			p.out.Logf(runner.Error, "dashboard: %v; stopping", err)
 		case gone != "":

@@ -66,6 +66,7 @@ type Dashboard struct {
 	since         map[string]time.Time // each row's last transition seen
 	colors        map[string]int       // task name -> palette index
 	gone          string               // why the supervisor went away
+	interrupted   bool                 // the user quit with Ctrl-C
 }
 
 // flag marks a row for a while: a failure or a restart, and why.
@@ -105,6 +106,10 @@ func (d Dashboard) Init() Cmd {
 
 // Gone says why the dashboard ended on its own, "" when the user quit.
 func (d Dashboard) Gone() string { return d.gone }
+
+// Interrupted says that the user quit with Ctrl-C, not q: procman exits
+// 130 then, as when Ctrl-C interrupts any command.
+func (d Dashboard) Interrupted() bool { return d.interrupted }
 
 // Update is the next dashboard after msg, and the work to do.
 func (d Dashboard) Update(msg Msg) (Model, Cmd) {
@@ -220,12 +225,16 @@ func doneNote(m opDone) string {
 
 // key acts on a key press.
 func (d Dashboard) key(k string) (Model, Cmd) {
+	if k == "ctrl+c" { // in raw mode the terminal sends no SIGINT: this is it
+		d.interrupted = true
+		return d, Quit
+	}
 	if d.editing {
 		return d.editKey(k), nil
 	}
 	rows := d.rows()
 	switch k {
-	case "q", "ctrl+c":
+	case "q":
 		return d, Quit
 	case "up", "k":
 		d.sel = max(0, d.sel-1)
@@ -278,7 +287,7 @@ func (d Dashboard) editKey(k string) Dashboard {
 	switch k {
 	case "enter":
 		d.editing = false
-	case "esc", "ctrl+c":
+	case "esc":
 		d.editing, d.filter = false, ""
 	case "backspace":
 		if r := []rune(d.filter); len(r) > 0 {

@@ -164,14 +164,19 @@ func TestUpdate_Keys(t *testing.T) {
 				t.Error("esc left the help open")
 			}
 		}},
-		{"q quits", []string{"q"}, func(t *testing.T, _ Dashboard, cmd Cmd) {
-			if cmd == nil || cmd() != (quitMsg{}) {
-				t.Error("q did not quit")
+		{"q quits", []string{"q"}, func(t *testing.T, d Dashboard, cmd Cmd) {
+			if cmd == nil || cmd() != (quitMsg{}) || d.Interrupted() {
+				t.Errorf("q did not quit, or was taken for Ctrl-C (%v)", d.Interrupted())
 			}
 		}},
-		{"ctrl+c quits", []string{"ctrl+c"}, func(t *testing.T, _ Dashboard, cmd Cmd) {
-			if cmd == nil || cmd() != (quitMsg{}) {
-				t.Error("ctrl+c did not quit")
+		{"ctrl+c quits, interrupted", []string{"ctrl+c"}, func(t *testing.T, d Dashboard, cmd Cmd) {
+			if cmd == nil || cmd() != (quitMsg{}) || !d.Interrupted() {
+				t.Errorf("ctrl+c did not quit as an interrupt (%v)", d.Interrupted())
+			}
+		}},
+		{"ctrl+c interrupts while typing a filter too", []string{"/", "e", "ctrl+c"}, func(t *testing.T, d Dashboard, cmd Cmd) {
+			if cmd == nil || cmd() != (quitMsg{}) || !d.Interrupted() {
+				t.Errorf("ctrl+c in the filter did not quit as an interrupt (%v)", d.Interrupted())
 			}
 		}},
 	}

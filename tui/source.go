@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"time"
@@ -100,9 +101,12 @@ const batchMS = 50
 // Close ends the ps connection.
 func (s *ControlSource) Close() error { return s.ps.Close() }
 
+// ErrInterrupted is what Run returns when the user quit with Ctrl-C.
+var ErrInterrupted = errors.New("interrupted")
+
 // Run shows the dashboard of src on the terminal (stdin and stdout) until
 // the user quits or the supervisor goes, and says why it ended: "" when
-// the user quit.
+// the user quit (with Ctrl-C: ErrInterrupted).
 func Run(ctx context.Context, src Source, opts Options) (string, error) {
 	p := NewProgram()
 	// The first ps before the first frame (a round trip on the open
@@ -111,5 +115,8 @@ func Run(ctx context.Context, src Source, opts Options) (string, error) {
 	ps, err := src.PS()
 	d, _ := New(src, p.Send, opts).Update(psMsg{ps: ps, err: err, at: time.Now()})
 	m, err := p.Run(ctx, os.Stdin, os.Stdout, d, d.(Dashboard).Init())
+	if err == nil && m.(Dashboard).Interrupted() {
+		err = ErrInterrupted
+	}
 	return m.(Dashboard).Gone(), err
 }
