@@ -2,7 +2,6 @@ package proc
 
 import (
 	"bytes"
-	"encoding/binary"
 	"os"
 	"slices"
 	"strconv"
@@ -42,20 +41,23 @@ type Groups struct {
 	kept    int             // members whose stat file is open
 	closed  bool            // Close was called: keep nothing open
 	opens   int             // stat files opened, for tests
-	dirents []byte          // reused: /proc's entries
+	dir     *procDir        // lists /proc
+	round   int             // readings so far
 	buf     []byte          // reused: a stat file
 }
 
 // member is a process of a group asked for.
 type member struct {
-	ino uint64 // of its /proc folder
-	fd  int    // its stat file, open; -1 when not kept
+	ino   uint64 // of its /proc folder
+	fd    int    // its stat file, open; -1 when not kept
+	round int    // the last reading that read it
 }
 
 // other is a process of a group not asked for.
 type other struct {
-	ino  uint64
-	pgid int
+	ino   uint64
+	pgid  int
+	round int // the last full listing that listed it
 }
 
 // Usage returns the usage of each of the process groups pgids that has a
@@ -68,39 +70,42 @@ func (g *Groups) Usage(pgids []int) map[int]Usage {
 	defer g.mu.Unlock()
 	if g.members == nil {
 		g.members, g.others = map[int]*member{}, map[int]other{}
-		g.dirents, g.buf = make([]byte, 32<<10), make([]byte, 1024)
+		g.buf = make([]byte, 1024)
 	}
-	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
+	if g.dir == nil {
+		d, err := openProcDir()
+		if err != nil {
+			return nil
+		}
+		g.dir = d
+		if g.closed {
+			defer func() { g.dir.close(); g.dir = nil }()
+		}
 	}
-	defer unix.Close(fd)
+	g.round++
 	out := make(map[int]Usage, len(pgids))
-	listed := make(map[int]bool, len(g.members)+len(g.others))
-	for {
-		n, err := unix.Getdents(fd, g.dirents)
-		if err != nil || n <= 0 {
-			break
-		}
-		for b := g.dirents[:n]; len(b) >= 19; {
-			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
-			if reclen < 19 || reclen > len(b) {
-				break
+	if !g.dir.list(func(pid int, ino uint64) { g.read(pid, ino, pgids, out) }) {
+		// Only the new processes were listed: the members are read where
+		// they are, and the others of a group asked for now.
+		for pid, m := range g.members {
+			if m.round != g.round {
+				g.read(pid, m.ino, pgids, out)
 			}
-			if pid, ok := pidName(b[19:reclen]); ok && b[18] == unix.DT_DIR {
-				listed[pid] = true
-				g.read(pid, binary.NativeEndian.Uint64(b[0:8]), pgids, out)
-			}
-			b = b[reclen:]
 		}
+		for pid, o := range g.others {
+			if o.round != g.round && slices.Contains(pgids, o.pgid) {
+				g.read(pid, o.ino, pgids, out)
+			}
+		}
+		return out
 	}
 	for pid, m := range g.members {
-		if !listed[pid] {
+		if m.round != g.round {
 			g.forget(pid, m)
 		}
 	}
-	for pid := range g.others {
-		if !listed[pid] {
+	for pid, o := range g.others {
+		if o.round != g.round {
 			delete(g.others, pid)
 		}
 	}
@@ -117,6 +122,7 @@ func (g *Groups) read(pid int, ino uint64, pgids []int, out map[int]Usage) {
 	}
 	if m == nil {
 		if o, ok := g.others[pid]; ok && o.ino == ino && !slices.Contains(pgids, o.pgid) {
+			g.others[pid] = other{ino: ino, pgid: o.pgid, round: g.round}
 			return
 		}
 		delete(g.others, pid)
@@ -139,7 +145,7 @@ func (g *Groups) read(pid int, ino uint64, pgids []int, out map[int]Usage) {
 		}
 		g.forget(pid, m)
 		if err == nil && ok {
-			g.others[pid] = other{ino: ino, pgid: pgid}
+			g.others[pid] = other{ino: ino, pgid: pgid, round: g.round}
 		}
 		return
 	}
@@ -149,6 +155,7 @@ func (g *Groups) read(pid int, ino uint64, pgids []int, out map[int]Usage) {
 	} else if fd != m.fd {
 		unix.Close(fd)
 	}
+	m.round = g.round
 	g.members[pid] = m
 	if live {
 		sum := out[pgid]
@@ -176,28 +183,16 @@ func (g *Groups) Close() {
 	for pid, m := range g.members {
 		g.forget(pid, m)
 	}
+	if g.dir != nil {
+		g.dir.close()
+		g.dir = nil
+	}
 	g.closed = true
 }
 
 // openStat opens /proc/PID/stat.
 func openStat(pid int) (int, error) {
 	return unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-}
-
-// pidName returns the pid that a /proc entry's name (NUL-terminated) is,
-// if it is one.
-func pidName(name []byte) (int, bool) {
-	pid := 0
-	for i, c := range name {
-		switch {
-		case c == 0:
-			return pid, i > 0
-		case c < '0' || c > '9' || i > 9:
-			return 0, false
-		}
-		pid = pid*10 + int(c-'0')
-	}
-	return pid, len(name) > 0
 }
 
 // parseStat reads the process group, CPU time and RSS from the text of a

@@ -82,6 +82,41 @@ func TestGroups_ReadsAgainOnlyWhatIsNew(t *testing.T) {
 	}
 }
 
+func TestGroups_ListsOnlyTheNewProcessesAndFindsANewMember(t *testing.T) {
+	pgid := startGroup(t, "sleep 0.3; sleep 5 & wait")
+	time.Sleep(50 * time.Millisecond)
+	var g Groups
+	defer g.Close()
+	g.Usage([]int{pgid})
+	if got := len(g.membersOf(pgid)); got != 2 {
+		t.Fatalf("%d members, want the shell and its first sleep", got)
+	}
+	time.Sleep(500 * time.Millisecond) // the first sleep ended, the second started
+	g.Usage([]int{pgid})
+	if g.dir.offset <= 0 || g.dir.since != 1 {
+		t.Errorf("the second reading listed all of /proc (offset %d, %d listings since a full one)", g.dir.offset, g.dir.since)
+	}
+	if got := len(g.membersOf(pgid)); got != 2 || g.kept != 2 {
+		t.Errorf("%d members, %d stat files kept; want the shell and its second sleep", got, g.kept)
+	}
+}
+
+func TestGroups_NewProcessesAfterPidsWrappedAround(t *testing.T) {
+	var g Groups
+	defer g.Close()
+	g.Usage([]int{syscall.Getpgrp()})
+	// As if pids had gone past pid_max since: the new ones are those
+	// after the last one then, and those from 1 to the last one now.
+	g.dir.last = g.dir.pidMax - 1
+	pgid := startGroup(t, "exec sleep 5")
+	if _, ok := g.Usage([]int{pgid})[pgid]; !ok {
+		t.Errorf("no usage for a group started after pids wrapped around")
+	}
+	if g.dir.since != 1 {
+		t.Errorf("%d listings since a full one, want 1", g.dir.since)
+	}
+}
+
 func TestGroups_AGroupAskedForLaterCounts(t *testing.T) {
 	// A process read while its group was not asked for (a task that
 	// started while ps read /proc) counts once its group is.
@@ -107,9 +142,12 @@ func TestGroups_AReusedPidIsReadAgain(t *testing.T) {
 	if !ok {
 		t.Fatalf("group %d's leader not remembered", pgid)
 	}
-	// Another process with the same pid has another /proc inode.
+	// Another process with the same pid has another /proc inode; it
+	// shows in a full listing (and in a listing of the new ones, as
+	// its pid was handed out since).
 	o.ino++
 	g.others[pgid] = o
+	g.dir.since = fullEvery
 	if _, ok := g.Usage([]int{pgid})[pgid]; !ok {
 		t.Error("a process whose inode changed was not read again")
 	}
