@@ -18,9 +18,16 @@ const clockTick = 10_000_000 // ns
 // pageSize is the unit of RSS in /proc/PID/stat.
 var pageSize = uint64(os.Getpagesize())
 
-// maxKept bounds the stat files a Groups keeps open; the processes past
-// it have theirs opened at each reading.
-const maxKept = 1024
+// maxKept bounds the stat files a Groups keeps open, to a quarter of the
+// open files a process may have and 1024; the processes past it have
+// theirs opened at each reading.
+var maxKept = sync.OnceValue(func() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 64
+	}
+	return int(min(1024, lim.Cur/4))
+})
 
 // Groups reads what process groups use, again and again: procman ps asks
 // at every run. A group's members are the live processes whose stat file
@@ -149,7 +156,7 @@ func (g *Groups) read(pid int, ino uint64, pgids []int, out map[int]Usage) {
 		}
 		return
 	}
-	if m.fd < 0 && !g.closed && g.kept < maxKept {
+	if m.fd < 0 && !g.closed && g.kept < maxKept() {
 		m.fd = fd
 		g.kept++
 	} else if fd != m.fd {
