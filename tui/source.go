@@ -34,11 +34,7 @@ func Connect(stateDir string) (*ControlSource, error) {
 func (s *ControlSource) PS() (*control.PS, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rep, err := s.ps.Do(control.Request{Op: control.OpPS}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return rep.PS, nil
+	return s.ps.PS()
 }
 
 // Watch hands each the supervisor's tasks now and then every every, on
