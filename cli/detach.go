@@ -139,7 +139,7 @@ func (c *UpCmd) background(ctx context.Context, g *Globals, p *project) error {
 	if line == "ready\n" {
 		fmt.Fprintf(os.Stderr, "procman | procman pid %d runs in the background; its own messages go to %s\n", cmd.Process.Pid, relTo(p.cfg.Dir, logPath))
 		go cmd.Wait() // it lives on; the kernel reparents it when this process exits
-		return (&PsCmd{}).Run(g)
+		return (&PsCmd{}).Run(ctx, g)
 	}
 	werr := cmd.Wait()
 	fields := strings.SplitN(strings.TrimSpace(strings.TrimPrefix(line, "failed ")), " ", 2)

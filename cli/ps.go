@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,13 +20,12 @@ type PsCmd struct {
 }
 
 // Run prints the running supervisor's tasks, live.
-func (c *PsCmd) Run(g *Globals) error {
-	cl, _, err := g.dial()
+func (c *PsCmd) Run(ctx context.Context, g *Globals) error {
+	stateDir, err := g.stateDir()
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	ps, err := cl.PS()
+	ps, err := control.AskPS(ctx, stateDir)
 	if err != nil {
 		return err
 	}

@@ -47,13 +47,21 @@ func (p *project) serve(s *session, r *runner.Runner, book *logs.Book, stop cont
 
 // dial connects to the supervisor of the project that g names.
 func (g *Globals) dial() (*control.Client, string, error) {
-	dir, err := g.projectDir()
+	stateDir, err := g.stateDir()
 	if err != nil {
 		return nil, "", err
 	}
-	stateDir := dir + string(os.PathSeparator) + state.Dir
 	c, err := control.Dial(stateDir)
 	return c, stateDir, err
+}
+
+// stateDir is the .procman folder of the project that g names.
+func (g *Globals) stateDir() (string, error) {
+	dir, err := g.projectDir()
+	if err != nil {
+		return "", err
+	}
+	return dir + string(os.PathSeparator) + state.Dir, nil
 }
 
 // controlCode prints a supervisor's refusal and returns the exit code for

@@ -39,9 +39,24 @@ type Client struct {
 // not answer within dialWait. It writes nothing and takes no lock: a
 // client only probes the supervisor lock (state.Probe).
 func Dial(stateDir string) (*Client, error) {
+	var c net.Conn
+	pid, err := connect(stateDir, func(path string) (err error) {
+		c, err = net.Dial("unix", path)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{PID: pid, c: c, r: bufio.NewReaderSize(c, 64<<10), enc: json.NewEncoder(c)}, nil
+}
+
+// connect finds the socket of the supervisor of the project whose
+// .procman folder is stateDir, and calls dial with its path until it
+// connects, as Dial says; it returns the supervisor's pid.
+func connect(stateDir string, dial func(path string) error) (int, error) {
 	pid, active := state.Probe(stateDir)
 	if !active {
-		return nil, ErrNoSupervisor
+		return 0, ErrNoSupervisor
 	}
 	// The socket is in .procman when its path fits; only a deep project's
 	// is elsewhere, where the state says (decoding it costs a client more
@@ -50,20 +65,20 @@ func Dial(stateDir string) (*Client, error) {
 	if len(path) > maxSocketPath {
 		var err error
 		if path, err = deepSocket(stateDir, pid); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	deadline := time.Now().Add(dialWait)
 	for {
-		c, err := net.Dial("unix", path)
+		err := dial(path)
 		if err == nil {
-			return &Client{PID: pid, c: c, r: bufio.NewReaderSize(c, 64<<10), enc: json.NewEncoder(c)}, nil
+			return pid, nil
 		}
 		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("connect to procman pid %d: %w", pid, err)
+			return 0, fmt.Errorf("connect to procman pid %d: %w", pid, err)
 		}
 		if pid, active = state.Probe(stateDir); !active || time.Now().After(deadline) {
-			return nil, ErrNoSupervisor
+			return 0, ErrNoSupervisor
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -106,7 +121,7 @@ func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
 			return Reply{}, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
 		}
 		if rep.OK != nil {
-			return rep, c.outcome(rep)
+			return rep, outcome(c.PID, rep)
 		}
 		if each != nil {
 			if err := each(rep); err != nil {
@@ -116,16 +131,16 @@ func (c *Client) Do(req Request, each func(Reply) error) (Reply, error) {
 	}
 }
 
-// outcome is the error of a request's last reply, rep: nil when it was
-// done.
-func (c *Client) outcome(rep Reply) error {
+// outcome is the error of supervisor pid's last reply to a request, rep:
+// nil when it was done.
+func outcome(pid int, rep Reply) error {
 	switch {
 	case *rep.OK:
 		return nil
 	case rep.Error != nil:
 		return rep.Error
 	}
-	return &Error{Code: CodeFailed, Message: fmt.Sprintf("procman pid %d said no, without a reason", c.PID)}
+	return &Error{Code: CodeFailed, Message: fmt.Sprintf("procman pid %d said no, without a reason", pid)}
 }
 
 // PS asks for the tasks, live: Do(Request{Op: OpPS}, nil), with the
@@ -141,17 +156,22 @@ func (c *Client) PS() (*PS, error) {
 	if err != nil {
 		return nil, c.lost(err)
 	}
+	return psReply(c.PID, line)
+}
+
+// psReply reads supervisor pid's reply line to a ps request.
+func psReply(pid int, line []byte) (*PS, error) {
 	if ps, ok := decodePS(line); ok {
 		return ps, nil
 	}
 	var rep Reply
 	if err := json.Unmarshal(line, &rep); err != nil {
-		return nil, fmt.Errorf("procman pid %d answered %q: %w", c.PID, line, err)
+		return nil, fmt.Errorf("procman pid %d answered %q: %w", pid, line, err)
 	}
 	if rep.OK == nil || rep.PS == nil && *rep.OK {
-		return nil, fmt.Errorf("procman pid %d answered %q to ps", c.PID, line)
+		return nil, fmt.Errorf("procman pid %d answered %q to ps", pid, line)
 	}
-	return rep.PS, c.outcome(rep)
+	return rep.PS, outcome(pid, rep)
 }
 
 // lost says that the supervisor went away mid-request.
