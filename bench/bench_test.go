@@ -60,7 +60,7 @@ func TestSmoke(t *testing.T) {
 		"control: logs -f latency: median", "control: logs -f latency: p99",
 		"replicas: 2 services x 3 all started", "replicas: 2 services x 3 all stopped", "replicas: rolling restart of 3: median",
 		"dashboard: first screen: median", "dashboard: first screen with the tasks: median", "dashboard: CPU, 2 tasks printing 1,000 lines/s each", "dashboard: CPU, idle",
-		"dashboard: wakeups, idle", "dashboard: RSS with 200 lines",
+		"dashboard: redraws, idle", "dashboard: RSS with 200 lines",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("no row %q in:\n%s", want, table)
