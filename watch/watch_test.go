@@ -396,22 +396,20 @@ func BenchmarkWatchTree(b *testing.B) {
 	})
 }
 
-// BenchmarkWriteToBatch measures the time from a write(2) to its Batch at
-// Debounce 0: each iteration writes one byte to an open file, which makes
-// exactly one inotify event.
+// BenchmarkWriteToBatch measures the time from a save to its Batch at
+// Debounce 0: each iteration opens a file, writes one byte and closes
+// it, which makes exactly one inotify event (IN_CLOSE_WRITE).
 func BenchmarkWriteToBatch(b *testing.B) {
 	dir := b.TempDir()
 	p := filepath.Join(dir, "main.go")
-	f, err := os.Create(p)
-	if err != nil {
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
 	w := startWatcher(b, Options{Roots: []string{dir}, Base: dir})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := f.Write([]byte("x")); err != nil {
+		if err := save(p); err != nil {
 			b.Fatal(err)
 		}
 		if got := <-w.Batches(); len(got.Paths) != 1 || !strings.HasSuffix(got.Paths[0], "main.go") {
@@ -484,4 +482,17 @@ func TestWatcher_Counts(t *testing.T) {
 			t.Errorf("Counts(%s) = %v, want %v", tt.path, got, tt.want)
 		}
 	}
+}
+
+// save appends a byte to the file at p and closes it: one save.
+func save(p string) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write([]byte("x")); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
