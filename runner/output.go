@@ -42,7 +42,8 @@ type Output struct {
 	stderr io.Writer
 	opts   OutputOptions
 
-	book atomic.Pointer[logs.Book] // where task lines are kept too, if anywhere
+	book  atomic.Pointer[logs.Book] // where task lines are kept too, if anywhere
+	files sync.Pool                 // of *[]byte: a chunk's lines as its log file gets them
 
 	pmu      sync.RWMutex               // guards colors, prefixes and width
 	colors   map[string]color.Attribute // per task, stable by sorted name
@@ -62,6 +63,7 @@ func NewOutput(stdout, stderr io.Writer, opts OutputOptions) *Output {
 		opts.Now = time.Now
 	}
 	o := &Output{stdout: stdout, stderr: stderr, opts: opts}
+	o.files.New = func() any { return new([]byte) }
 	o.SetNames(nil)
 	return o
 }
@@ -177,13 +179,15 @@ func (o *Output) write(toErr bool, b []byte) {
 }
 
 // Copy reads r until EOF or error and writes every line to stdout (or
-// stderr when toErr), prefixed with name. Lines over 64 KiB are cut into
-// pieces; a last line without a newline is written with one. onLine, when
-// not nil, sees each line (without its newline) before it is written.
+// stderr when toErr), prefixed with name, and to the log book when there
+// is one. Lines over 64 KiB are cut into pieces; a last line without a
+// newline is written with one. onLine, when not nil, sees each line
+// (without its newline) before it is written.
 func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte)) {
 	pre := o.prefix(name)
 	buf := make([]byte, maxLine)
 	var out []byte
+	var stamp [40]byte
 	n := 0 // bytes of buf holding an unfinished line
 	for {
 		m, err := r.Read(buf[n:])
@@ -195,10 +199,20 @@ func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte))
 			end = n
 		}
 		if end > 0 {
-			out = o.appendLines(out[:0], pre, buf[:end], onLine)
-			o.write(toErr, out)
+			chunk := buf[:end]
+			eachLine(chunk, onLine)
 			if book := o.book.Load(); book != nil {
-				book.Write(name, toErr, buf[:end])
+				// The terminal's lines and the file's made in one pass.
+				at, fpre := book.Stamp(stamp[:0])
+				file := o.files.Get().(*[]byte)
+				var k int
+				out, *file, k = lines.AppendBoth(out[:0], o.linePrefix(pre), (*file)[:0], fpre, chunk)
+				o.write(toErr, out)
+				book.WriteMade(name, toErr, at, chunk, *file, k)
+				o.files.Put(file)
+			} else {
+				out, _ = lines.AppendPrefixed(out[:0], o.linePrefix(pre), chunk)
+				o.write(toErr, out)
 			}
 			n = copy(buf, buf[end:n])
 		}
@@ -208,24 +222,35 @@ func (o *Output) Copy(name string, toErr bool, r io.Reader, onLine func([]byte))
 	}
 }
 
-// appendLines appends the lines of chunk to out, each with the prefix (and
-// timestamp) and a newline.
-func (o *Output) appendLines(out, pre, chunk []byte, onLine func([]byte)) []byte {
-	if onLine != nil {
-		for rest := chunk; len(rest) > 0; {
-			line := rest
-			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-				line, rest = rest[:i], rest[i+1:]
-			} else {
-				rest = nil
-			}
-			onLine(line)
+// eachLine calls onLine, when not nil, with each line of chunk.
+func eachLine(chunk []byte, onLine func([]byte)) {
+	if onLine == nil {
+		return
+	}
+	for rest := chunk; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
 		}
+		onLine(line)
 	}
+}
+
+// linePrefix is what goes before each line: the timestamp when asked,
+// then pre.
+func (o *Output) linePrefix(pre []byte) []byte {
 	if ts := o.stamp(); ts != nil {
-		pre = append(ts, pre...)
+		return append(ts, pre...)
 	}
-	out, _ = lines.AppendPrefixed(out, pre, chunk)
+	return pre
+}
+
+// appendLines appends the lines of text to out, each with the prefix (and
+// timestamp) and a newline.
+func (o *Output) appendLines(out, pre, text []byte) []byte {
+	out, _ = lines.AppendPrefixed(out, o.linePrefix(pre), text)
 	return out
 }
 
@@ -237,7 +262,7 @@ func (o *Output) Logf(level Level, format string, args ...any) {
 	}
 	msg := fmt.Sprintf(format, args...)
 	var out []byte
-	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil)
+	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")))
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w := o.opts.Messages
@@ -251,5 +276,5 @@ func (o *Output) Logf(level Level, format string, args ...any) {
 // regardless of the level: for output the user asked for, such as a plan.
 func (o *Output) Printf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	o.write(false, o.appendLines(nil, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")), nil))
+	o.write(false, o.appendLines(nil, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n"))))
 }

@@ -126,3 +126,68 @@ func fillLines(out, prefix, chunk []byte) int {
 	}
 	return w
 }
+
+// AppendBoth is AppendPrefixed twice over one chunk, to a with prefixA
+// and to b with prefixB (the terminal's line and the log file's), finding
+// the chunk's newlines once for both.
+func AppendBoth(a, prefixA, b, prefixB, chunk []byte) ([]byte, []byte, int) {
+	if len(chunk) == 0 {
+		return a, b, 0
+	}
+	n := bytes.Count(chunk, nl)
+	open := chunk[len(chunk)-1] != '\n'
+	if open {
+		n++
+	}
+	if len(prefixA) > wide || len(prefixB) > wide || len(chunk) >= n*shortLines {
+		a, _ = AppendPrefixed(a, prefixA, chunk)
+		b, _ = AppendPrefixed(b, prefixB, chunk)
+		return a, b, n
+	}
+	sizeA, sizeB := len(chunk)+n*len(prefixA), len(chunk)+n*len(prefixB)
+	if open {
+		sizeA++
+		sizeB++
+	}
+	a, b = slices.Grow(a, sizeA+slack), slices.Grow(b, sizeB+slack)
+	outA, outB := a[len(a):len(a)+sizeA+slack], b[len(b):len(b)+sizeB+slack]
+	wa, wb, start := fillBoth(outA, prefixA, outB, prefixB, chunk)
+	wa += fillLines(outA[wa:], prefixA, chunk[start:])
+	wb += fillLines(outB[wb:], prefixB, chunk[start:])
+	if open {
+		outA[wa], outB[wb] = '\n', '\n'
+		wa++
+		wb++
+	}
+	return a[:len(a)+wa], b[:len(b)+wb], n
+}
+
+// fillBoth is fillWords to two outputs; it returns what it wrote to each
+// and where in chunk the lines it left begin.
+func fillBoth(outA, prefixA, outB, prefixB, chunk []byte) (wa, wb, start int) {
+	var padA, padB [wide]byte
+	copy(padA[:], prefixA)
+	copy(padB[:], prefixB)
+	pa, pb := len(prefixA), len(prefixB)
+	for k := 0; k+64+16 <= len(chunk); k += 64 {
+		c := (*[64]byte)(chunk[k : k+64])
+		m := byteBits(c[0:8]) | byteBits(c[8:16])<<8 | byteBits(c[16:24])<<16 | byteBits(c[24:32])<<24 |
+			byteBits(c[32:40])<<32 | byteBits(c[40:48])<<40 | byteBits(c[48:56])<<48 | byteBits(c[56:64])<<56
+		for ; m != 0; m &= m - 1 {
+			end := k + bits.TrailingZeros64(m) + 1
+			*(*[wide]byte)(outA[wa : wa+wide]) = padA
+			*(*[wide]byte)(outB[wb : wb+wide]) = padB
+			wa += pa
+			wb += pb
+			for i := start; i < end; i += 16 {
+				v := [16]byte(chunk[i : i+16])
+				*(*[16]byte)(outA[wa+i-start : wa+i-start+16]) = v
+				*(*[16]byte)(outB[wb+i-start : wb+i-start+16]) = v
+			}
+			wa += end - start
+			wb += end - start
+			start = end
+		}
+	}
+	return wa, wb, start
+}

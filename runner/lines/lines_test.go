@@ -67,6 +67,29 @@ func TestAppendPrefixed_MatchesLineByLine(t *testing.T) {
 	}
 }
 
+func TestAppendBoth_MatchesAppendPrefixed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		pa := bytes.Repeat([]byte{'a'}, rng.IntN(wide+8))
+		pb := bytes.Repeat([]byte{'b'}, rng.IntN(wide+8))
+		var chunk []byte
+		for range rng.IntN(60) {
+			chunk = append(chunk, bytes.Repeat([]byte{'x'}, rng.IntN(3)*rng.IntN(20))...)
+			chunk = append(chunk, '\n')
+		}
+		if rng.IntN(2) == 0 {
+			chunk = append(chunk, "open"[:rng.IntN(5)]...)
+		}
+		a, b, n := AppendBoth([]byte("A"), pa, append(make([]byte, 0, rng.IntN(64)), "B"...), pb, chunk)
+		wantA, wn := naive([]byte("A"), pa, chunk)
+		wantB, _ := naive([]byte("B"), pb, chunk)
+		if !bytes.Equal(a, wantA) || !bytes.Equal(b, wantB) || n != wn {
+			t.Fatalf("case %d: prefixes %d and %d bytes, chunk %q:\ngot  %q\n     %q (%d lines)\nwant %q\n     %q (%d)",
+				i, len(pa), len(pb), chunk, a, b, n, wantA, wantB, wn)
+		}
+	}
+}
+
 func FuzzAppendPrefixed(f *testing.F) {
 	f.Add([]byte("a | "), []byte("1\n22\n333\nopen"))
 	f.Add([]byte(strings.Repeat("t", 25)), []byte("12345678\n\n123456789\n"))
@@ -75,6 +98,11 @@ func FuzzAppendPrefixed(f *testing.F) {
 		want, wn := naive(nil, prefix, chunk)
 		if !bytes.Equal(got, want) || n != wn {
 			t.Fatalf("got %q (%d lines), want %q (%d)", got, n, want, wn)
+		}
+		a, b, bn := AppendBoth(nil, prefix, nil, []byte("T "), chunk)
+		wantB, _ := naive(nil, []byte("T "), chunk)
+		if !bytes.Equal(a, want) || !bytes.Equal(b, wantB) || bn != wn {
+			t.Fatalf("AppendBoth: got %q and %q (%d lines), want %q and %q (%d)", a, b, bn, want, wantB, wn)
 		}
 	})
 }
@@ -106,4 +134,27 @@ func BenchmarkAppendPrefixed(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkAppendBoth measures a 64 KiB chunk of seq's numbers made into
+// the terminal's lines and the log file's at once, against two
+// AppendPrefixed.
+func BenchmarkAppendBoth(b *testing.B) {
+	chunk := []byte(strings.Repeat("1234567\n", 64*1024/8))
+	nlines := bytes.Count(chunk, []byte{'\n'})
+	pa, pb := []byte("web    | "), []byte("2026-11-30T18:00:00.001Z ")
+	var x, y []byte
+	b.Run("both", func(b *testing.B) {
+		for b.Loop() {
+			x, y, _ = AppendBoth(x[:0], pa, y[:0], pb, chunk)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nlines), "ns/line")
+	})
+	b.Run("twice", func(b *testing.B) {
+		for b.Loop() {
+			x, _ = AppendPrefixed(x[:0], pa, chunk)
+			y, _ = AppendPrefixed(y[:0], pb, chunk)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nlines), "ns/line")
+	})
 }

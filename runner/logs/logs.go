@@ -47,6 +47,8 @@ type Book struct {
 	now  func() time.Time // the clock of the lines
 	pool sync.Pool        // of *[]byte: a chunk as its file gets it
 
+	freeing sync.WaitGroup // rotated-away files being closed (rotate)
+
 	mu     sync.Mutex
 	closed bool                // Close was called
 	noTail bool                // keep files only (DropTails)
@@ -108,7 +110,30 @@ func (b *Book) Write(task string, stderr bool, chunk []byte) {
 	if len(chunk) == 0 {
 		return
 	}
+	var stamp [40]byte
+	at, pre := b.Stamp(stamp[:0])
+	buf := b.pool.Get().(*[]byte)
+	file, n := lines.AppendPrefixed((*buf)[:0], pre, chunk)
+	b.WriteMade(task, stderr, at, chunk, file, n)
+	*buf = file
+	b.pool.Put(buf)
+}
+
+// Stamp returns the time of a chunk read now, and dst with what a log
+// file puts before each of its lines: for a caller that makes the file's
+// lines itself, with the terminal's (lines.AppendBoth), and hands them to
+// WriteMade.
+func (b *Book) Stamp(dst []byte) (time.Time, []byte) {
 	at := b.now()
+	return at, appendStamp(dst, at)
+}
+
+// WriteMade is Write of chunk, read at at, whose n lines the caller has
+// put into file, each after Stamp's prefix for at.
+func (b *Book) WriteMade(task string, stderr bool, at time.Time, chunk, file []byte, n int) {
+	if len(chunk) == 0 {
+		return
+	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -118,11 +143,6 @@ func (b *Book) Write(task string, stderr bool, chunk []byte) {
 	b.mu.Unlock()
 	t.fileMu.Lock() // first: a task's stdout and stderr file in seq order
 	defer t.fileMu.Unlock()
-	buf := b.pool.Get().(*[]byte)
-	defer b.pool.Put(buf)
-	var stamp [40]byte
-	file, n := lines.AppendPrefixed((*buf)[:0], appendStamp(stamp[:0], at), chunk)
-	*buf = file
 	b.mu.Lock()
 	first := b.seq + 1
 	b.seq += uint64(n)
@@ -185,12 +205,20 @@ func (b *Book) writeFile(name string, t *taskLog, out []byte) {
 // rotate moves TASK.log to TASK.log.1 and starts a new TASK.log. The old
 // TASK.log.1 is removed first: on ext4 a rename over a file flushes the
 // renamed file's data to disk at once (auto_da_alloc), 10 MiB of it here.
+// It is held open while it is removed, and closed on a goroutine of its
+// own: the last close is what frees its pages, a few milliseconds for 10
+// MiB that the task's copier does not wait for.
 func (b *Book) rotate(name string, t *taskLog) {
 	path := Path(filepath.Dir(b.dir), name)
 	t.file.Close()
 	t.file, t.size = nil, 0
+	old, _ := os.Open(path + ".1")
 	if err := os.Remove(path + ".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		b.fail(name, err)
+	}
+	if old != nil {
+		b.freeing.Add(1)
+		go func() { defer b.freeing.Done(); old.Close() }()
 	}
 	if err := os.Rename(path, path+".1"); err != nil {
 		b.fail(name, err)
@@ -252,6 +280,7 @@ func (b *Book) Close() error {
 	tasks := slices.Collect(maps.Values(b.tasks))
 	b.mu.Unlock()
 	var errs []error
+	defer b.freeing.Wait()
 	for _, t := range tasks { // a write holds fileMu, then mu
 		t.fileMu.Lock()
 		if t.file != nil {

@@ -176,16 +176,34 @@ func TestBook_TailDropsTextOverwritten(t *testing.T) {
 func TestBook_Rotates(t *testing.T) {
 	b, dir := openBook(t)
 	line := []byte(strings.Repeat("y", 1<<20-26) + "\n") // 1 MiB a line with its time
-	for range 11 {
+	for i := range 21 {
 		b.Write("web", false, line)
+		if i == 10 { // one rotation: the first 10 MiB moved to web.log.1
+			cur, err1 := os.Stat(filepath.Join(dir, "logs", "web.log"))
+			old, err2 := os.Stat(filepath.Join(dir, "logs", "web.log.1"))
+			if err1 != nil || err2 != nil {
+				t.Fatalf("after 11 MiB: %v, %v", err1, err2)
+			}
+			if old.Size() != MaxFile || cur.Size() != 1<<20 {
+				t.Errorf("after 11 MiB: web.log.1 %d bytes, web.log %d; want %d and %d", old.Size(), cur.Size(), MaxFile, 1<<20)
+			}
+		}
 	}
-	cur, err1 := os.Stat(filepath.Join(dir, "logs", "web.log"))
-	old, err2 := os.Stat(filepath.Join(dir, "logs", "web.log.1"))
-	if err1 != nil || err2 != nil {
-		t.Fatalf("after 11 MiB: %v, %v", err1, err2)
+	// A second rotation replaces web.log.1, and leaves no third file.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if old.Size() != MaxFile || cur.Size() != 1<<20 {
-		t.Errorf("web.log.1 %d bytes, web.log %d; want %d and %d", old.Size(), cur.Size(), MaxFile, 1<<20)
+	entries, err := os.ReadDir(filepath.Join(dir, "logs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		fi, _ := e.Info()
+		names = append(names, fmt.Sprintf("%s %d", e.Name(), fi.Size()))
+	}
+	if got, want := strings.Join(names, ", "), fmt.Sprintf("web.log %d, web.log.1 %d", 1<<20, MaxFile); got != want {
+		t.Errorf("after 21 MiB: %s; want %s", got, want)
 	}
 }
 
