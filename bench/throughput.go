@@ -14,7 +14,7 @@ import (
 )
 
 // throughputReps is how many times each side runs; the median counts.
-const throughputReps = 5
+const throughputReps = 15
 
 // throughputRow measures case 4: two tasks printing cfg.lines lines each
 // through `procman run` into a file, against the same two writers into one
