@@ -60,6 +60,16 @@ func child(_ string, args []string) {
 	case "pidsleep": // pidsleep DIR: write the pid to DIR/PID, then sleep until killed
 		os.WriteFile(filepath.Join(args[0], strconv.Itoa(os.Getpid())), nil, 0o644)
 		select {}
+	case "stubpid": // stubpid DIR: ignore SIGTERM, write the pid to DIR/PID, sleep until killed
+		signal.Ignore(syscall.SIGTERM)
+		os.WriteFile(filepath.Join(args[0], strconv.Itoa(os.Getpid())), nil, 0o644)
+		select {}
+	case "failif": // failif PATH: exit 1 at once when PATH exists, else say "ready" and sleep
+		if _, err := os.Stat(args[0]); err == nil {
+			os.Exit(1)
+		}
+		fmt.Println("ready")
+		select {}
 	case "stubborn": // stubborn PIDFILE: ignore SIGTERM, start two stubborn grandchildren, write all pids
 		signal.Ignore(syscall.SIGTERM)
 		pids := []int{os.Getpid()}

@@ -48,8 +48,11 @@ func (r *Runner) Restart(ctx context.Context, names []string, reason string) err
 		case ok:
 			err = r.restartTask(ctx, n, reason)
 		default:
-			us, _ := r.lookup(name)
-			err = r.send(ctx, us[0], newCommand(opRestart, false, reason))
+			if us, ok := r.lookup(name); ok && len(us) > 0 {
+				err = r.send(ctx, us[0], newCommand(opRestart, false, reason))
+			} else { // scaled away since resolve found it
+				err = fmt.Errorf("%s was %w", name, errRetired)
+			}
 		}
 		errs = append(errs, err)
 	}
@@ -234,12 +237,12 @@ func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) e
 		added = append(added, u)
 	}
 	spawned := n.spawned
+	var dropped []*unit // not started yet: they just go
 	if count < len(n.units) {
 		surplus = slices.Clone(n.units[count:])
 		slices.Reverse(surplus)
-		if !spawned { // nothing runs them yet: they just go
-			n.units = n.units[:count]
-			surplus = nil
+		if !spawned {
+			n.units, dropped, surplus = n.units[:count], surplus, nil
 		}
 	}
 	if spawned {
@@ -251,16 +254,23 @@ func (r *Runner) scale(ctx context.Context, n *node, count int, reason string) e
 		}
 	}
 	n.mu.Unlock()
-	if len(added) > 0 || len(surplus) > 0 {
+	for _, u := range dropped { // what waits for their start is answered
+		u.end(fmt.Errorf("%s was %w", u.name, errRetired))
+	}
+	if len(added) > 0 || len(surplus) > 0 || len(dropped) > 0 {
 		r.out.Logf(Info, "%s: scaling to %d (%s)", n.t.Name, count, reason)
 	}
 	var errs []error
-	for _, u := range surplus { // its loop stops it, and ends
+	for _, u := range surplus { // its loop stops it, ends, and takes it out of n.units (spawn)
 		u.retiring.Store(true)
-		errs = append(errs, r.send(ctx, u, newCommand(opStop, false, reason)))
-		n.mu.Lock()
-		n.units = slices.DeleteFunc(n.units, func(v *unit) bool { return v == u })
-		n.mu.Unlock()
+		err := r.send(ctx, u, newCommand(opStop, false, reason))
+		if err == nil { // stopped: its loop ends now; then ps no longer shows it
+			select {
+			case <-u.gone:
+			case <-ctx.Done():
+			}
+		}
+		errs = append(errs, err)
 	}
 	if !spawned {
 		return errors.Join(errs...) // its deps are not ready: it starts them all in its turn

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -326,4 +327,126 @@ func TestRestart_KeepsAStoppedDependentStopped(t *testing.T) {
 	if ti := info(r, "web"); ti.Status != Stopped || strings.Count(errs.String(), "web started") != 1 {
 		t.Fatalf("web %s after api restarted: a stopped dependent started:\n%s", ti.Status, errs.String())
 	}
+}
+
+// noneAlive fails the test when a pid written into dir (child modes
+// pidsleep, stubpid) still runs, and kills it.
+func noneAlive(t *testing.T, dir string, log *syncBuffer) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		pid, _ := strconv.Atoi(e.Name())
+		if alive(pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("pid %d of a replica outlived the run:\n%s", pid, log.String())
+		}
+	}
+}
+
+// waitPidFiles waits until n processes wrote their pid into dir (child modes
+// pidsleep, stubpid).
+func waitPidFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d processes wrote their pid", len(entries), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestScale_DownWhenTheRunStopsLeavesNoProcess(t *testing.T) {
+	dir := t.TempDir()
+	// proxy depends on web: the run stops it first, 300 ms, and web after
+	cfg := services(map[string][]string{"web": {"stubpid", dir}, "proxy": {"stubpid", dir}}, map[string][]string{"proxy": {"web"}})
+	cfg.Tasks["web"].Replicas = 3
+	cfg.Tasks["web"].StopTimeout = 300 * time.Millisecond
+	cfg.Tasks["proxy"].StopTimeout = 300 * time.Millisecond
+	var errs syncBuffer
+	r := newRunner(cfg, &errs, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx, []string{"proxy"}) }()
+	waitStatus(t, r, "proxy", Running)
+	waitPidFiles(t, dir, 4) // they ignore SIGTERM now
+	scaled := make(chan error, 1)
+	go func() { scaled <- r.Scale(context.Background(), map[string]int{"web": 1}, "test") }()
+	waitLog(t, &errs, "web.3: stopping", 1) // it ignores SIGTERM: the scale waits on it
+	cancel()                                // the run stops while web.2 waits its turn
+	returns(t, "run", func() error { return <-ran })
+	returns(t, "scale", func() error { return <-scaled })
+	noneAlive(t, dir, &errs)
+}
+
+func TestRestart_OfAReplicaScaledAwayMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := services(map[string][]string{"api": {"stubpid", dir}, "web": {"sleep"}}, nil)
+	cfg.Tasks["api"].StopTimeout = 300 * time.Millisecond // its restart takes that long
+	cfg.Tasks["web"].Replicas = 3
+	var errs syncBuffer
+	r := newRunner(cfg, &errs, nil)
+	runUntilEnd(t, r, "api", "web")
+	waitStatus(t, r, "web.3", Running)
+	waitPidFiles(t, dir, 1) // api ignores SIGTERM now
+	restarted := make(chan error, 1)
+	go func() { restarted <- r.Restart(context.Background(), []string{"api", "web.3"}, "test") }()
+	waitLog(t, &errs, "api: restarting", 1) // it ignores SIGTERM: 300 ms to go
+	if err := r.Scale(context.Background(), map[string]int{"web": 2}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err := returns(t, "restart", func() error { return <-restarted })
+	if err == nil || !strings.Contains(err.Error(), "web.3 was scaled away") {
+		t.Fatalf("restart of api and of web.3, scaled away meanwhile: %v\n%s", err, errs.String())
+	}
+}
+
+func TestRestart_RollingStopsAtAFailingReplica(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "broken")
+	cfg := services(map[string][]string{"web": {"failif", broken}}, nil)
+	web := cfg.Tasks["web"]
+	web.Replicas = 2
+	web.Ready = &tasks.Ready{Log: regexp.MustCompile("ready"), Timeout: 30 * time.Second}
+	web.Backoff = time.Hour // a failed replica stays down for the test
+	var errs syncBuffer
+	r := newRunner(cfg, &errs, nil)
+	runUntilEnd(t, r, "web")
+	waitStatus(t, r, "web.2", Ready)
+	before := info(r, "web.2").PID
+	os.WriteFile(broken, nil, 0o644) // the new version exits at once
+	err := returns(t, "restart", func() error { return r.Restart(context.Background(), []string{"web"}, "test") })
+	if err == nil {
+		t.Fatal("restart: no error, and web.1 failed")
+	}
+	if ti := info(r, "web.2"); ti.Status != Ready || ti.PID != before {
+		t.Fatalf("web.2 %s, pid %v (was %v): the rollout went on past web.1's failure:\n%s", ti.Status, ti.PID, before, errs.String())
+	}
+	if !strings.Contains(errs.String(), "rolling restart stopped: web.1 failed; 1 more keep running") {
+		t.Errorf("no word of the stopped rollout:\n%s", errs.String())
+	}
+}
+
+func TestScale_DownOfAWaitingServiceAnswersItsCommands(t *testing.T) {
+	var errs syncBuffer
+	cfg, gate := pending(t, "0")
+	cfg.Tasks["web"].Replicas = 3
+	r := newRunner(cfg, &errs, nil)
+	runUntilEnd(t, r, "web")
+	waitStatus(t, r, "setup", Running)
+	restarted := make(chan error, 1)
+	go func() { restarted <- r.Restart(context.Background(), []string{"web.3"}, "test") }()
+	time.Sleep(50 * time.Millisecond) // the restart waits for web's start
+	if err := r.Scale(context.Background(), map[string]int{"web": 2}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err := returns(t, "restart of a replica scaled away before it started", func() error { return <-restarted })
+	if err == nil || !strings.Contains(err.Error(), "scaled away") {
+		t.Fatalf("restart of web.3: %v", err)
+	}
+	os.WriteFile(gate, nil, 0o644)
+	waitStatus(t, r, "web.2", Running)
 }

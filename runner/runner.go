@@ -490,6 +490,13 @@ func (r *Runner) spawn(u *unit) {
 		if err == nil {
 			err = r.loopEnd(u)
 		}
+		if u.retiring.Load() {
+			// Only now is it out of the run: until its loop ended, a stop
+			// of the run had to find it to stop its process.
+			n.mu.Lock()
+			n.units = slices.DeleteFunc(n.units, func(v *unit) bool { return v == u })
+			n.mu.Unlock()
+		}
 		u.end(err)
 	}()
 }

@@ -352,17 +352,20 @@ func (r *Runner) send(ctx context.Context, u *unit, c command) error {
 	if r.isStopping() {
 		return ErrStopping
 	}
-	if answered, err := r.sendPending(u, &c); answered {
+	answered, queued, err := r.sendPending(u, &c)
+	if answered {
 		return err
 	}
-	select {
-	case u.cmds <- c:
-	case <-u.gone:
-		return u.goneErr
-	case <-r.stopping:
-		return ErrStopping
-	case <-ctx.Done():
-		return ctx.Err()
+	if !queued {
+		select {
+		case u.cmds <- c:
+		case <-u.gone:
+			return u.goneErr
+		case <-r.stopping:
+			return ErrStopping
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	select {
 	case err := <-c.done:
@@ -382,16 +385,17 @@ func (r *Runner) send(ctx context.Context, u *unit, c command) error {
 }
 
 // sendPending takes c for u when u's service has not started yet (it
-// waits for its deps), and says whether it answered it: a stop is kept
-// for the start, which then leaves u stopped; a start or restart (but a
-// watch trigger's: u starts with the change anyway) waits for the start,
-// and takes a stopped u with it.
-func (r *Runner) sendPending(u *unit, c *command) (bool, error) {
+// waits for its deps), and says whether it answered it, or queued it: a
+// stop is kept for the start, which then leaves u stopped; a start or
+// restart (but a watch trigger's: u starts with the change anyway) waits
+// for the start, and takes a stopped u with it. It queues the start under
+// n.mu, so that a stop that comes after it undoes it (drain).
+func (r *Runner) sendPending(u *unit, c *command) (answered, queued bool, err error) {
 	n := u.node
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.spawned || n.halted {
-		return false, nil
+		return false, false, nil
 	}
 	now := r.clock.Now()
 	u.mu.Lock()
@@ -401,14 +405,19 @@ func (r *Runner) sendPending(u *unit, c *command) (bool, error) {
 		u.preStop = true
 		u.set(Stopped, c.reason, now)
 		drain(u.cmds, errors.New(u.name+" was stopped")) // a start asked before: undone
-		return true, nil
+		return true, false, nil
 	case c.watch:
-		return true, nil
+		return true, false, nil
 	}
 	if u.preStop {
 		u.preStop = false
 		u.set(Pending, c.reason, now)
 	}
 	c.op = opStart // nothing runs to restart
-	return false, nil
+	select {
+	case u.cmds <- *c:
+		return false, true, nil
+	default: // full: send waits for room, as for any command
+		return false, false, nil
+	}
 }
