@@ -204,8 +204,14 @@ func (r *Runner) chain(ctx context.Context, n *node, reason string, watch bool) 
 		m.markReady()
 	}
 	var first error
+	failed := map[*node]bool{} // services whose restart failed, and those after them
 	for _, m := range affected {
 		if m.t.Kind != tasks.Service || !closed(m.launched) {
+			continue
+		}
+		if slices.ContainsFunc(m.deps, func(d *node) bool { return failed[d] }) {
+			failed[m] = true
+			r.out.Logf(Warn, "%s: not restarted (what it depends on failed to restart); it keeps running", m.t.Name)
 			continue
 		}
 		why, keep := reason, watch
@@ -213,11 +219,22 @@ func (r *Runner) chain(ctx context.Context, n *node, reason string, watch bool) 
 			r.out.Logf(Info, "%s: restarting (%s)", m.t.Name, after)
 			why, keep = after, true
 		}
-		for _, u := range m.unitList() {
+		units := m.unitList()
+		for i, u := range units {
 			err := r.send(ctx, u, newCommand(opRestart, keep, why))
-			if err != nil && !errors.Is(err, errRetired) && first == nil {
+			if err == nil || errors.Is(err, errRetired) {
+				continue
+			}
+			if first == nil {
 				first = err
 			}
+			failed[m] = true
+			if rest := units[i+1:]; len(rest) > 0 && !errors.Is(err, ErrStopping) {
+				// a rolling restart stops at a replica that fails: the others
+				// keep serving the old version
+				r.out.Logf(Warn, "%s: rolling restart stopped: %s failed; %d more keep running as they were", m.t.Name, u.name, len(rest))
+			}
+			break
 		}
 	}
 	return first
