@@ -220,10 +220,13 @@ func (b *Book) rotate(name string, t *taskLog) {
 		b.freeing.Add(1)
 		go func() { defer b.freeing.Done(); old.Close() }()
 	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	if err := os.Rename(path, path+".1"); err != nil {
-		b.fail(name, err)
+		b.fail(name, err) // TASK.log keeps its lines, and grows 10 MiB more before the next try
+	} else {
+		flags |= os.O_TRUNC
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		b.fail(name, err)
 		return
