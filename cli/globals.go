@@ -37,7 +37,7 @@ type project struct {
 	detached *detached // set in the background process of procman up -d
 	// dashboard, when set, runs procman up --tui's dashboard once the
 	// control socket listens; quitting it stops the run with stop.
-	dashboard func(stop context.CancelCauseFunc)
+	dashboard func(stop context.CancelCauseFunc, interrupt func())
 }
 
 // stateDir is the project's .procman folder.

@@ -88,7 +88,7 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	default:
 		go func() {
 			defer close(dashboard)
-			p.dashboard(stop)
+			p.dashboard(stop, sig.interrupt)
 		}()
 	}
 	err = r.Run(ctx, targets)
@@ -99,8 +99,11 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	if p.detached != nil {
 		p.detached.ended(err)
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, errDown) || errors.Is(cause, errQuit) {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errDown), errors.Is(cause, errQuit):
 		return nil
+	case errors.Is(cause, errDashboard):
+		return exitError(1) // it said why
 	}
 	return err
 }

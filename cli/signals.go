@@ -65,6 +65,15 @@ func (s *signals) stop() {
 	s.cancel(nil)
 }
 
+// interrupt does what a Ctrl-C does: under procman up --tui the terminal
+// is raw, and Ctrl-C is a key that the dashboard reads.
+func (s *signals) interrupt() {
+	select {
+	case s.ch <- syscall.SIGINT:
+	default: // two signals wait already: the first is being acted on
+	}
+}
+
 // signalReason names a signal as the log's stop lines say it.
 func signalReason(sig os.Signal) runner.StopReason {
 	switch sig {

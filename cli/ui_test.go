@@ -357,3 +357,36 @@ func TestUpTUI_SigtermGivesTheTerminalBack(t *testing.T) {
 		t.Errorf("the terminal was left on the alternate screen:\n%s", tm.screen())
 	}
 }
+
+func TestUpTUI_SecondCtrlCKillsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts procman and a dashboard under a pseudo-terminal")
+	}
+	dir := uiProject(t)
+	stubborn := `name: shop
+tasks:
+  api:
+    cmd: sh -c 'trap "" TERM; echo api up; while true; do sleep 0.1; done'
+    service: true
+    stop_timeout: 60s
+`
+	if err := os.WriteFile(filepath.Join(dir, "Procfile.yaml"), []byte(stubborn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerm(t, dir, 80, 24, "up", "--tui")
+	tm.waitScreen("the dashboard", has("procman · shop", "api up"))
+	pids := ps(t, dir)
+	tm.press("\x03") // the dashboard's Ctrl-C: the first
+	tm.waitScreen("the first Ctrl-C's stop", has("api: stopping (Ctrl-C)"))
+	start := time.Now()
+	tm.press("\x03") // the terminal's again: SIGINT, the second
+	if err := tm.wait(); exitStatus(err) != 130 {
+		t.Fatalf("up --tui exited: %v, want exit 130", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the second Ctrl-C took %v: it waited for api's stop_timeout", d)
+	}
+	if pid := pids["api"].PID; pid != nil && alive(*pid) {
+		t.Errorf("api (pid %d) still runs", *pid)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/procman/procman/runner"
 	"github.com/procman/procman/runner/logs"
@@ -16,6 +15,10 @@ import (
 
 // errQuit is the cause of a run stopped from its dashboard: up exits 0.
 var errQuit = runner.StopReason("quit from the dashboard")
+
+// errDashboard is the cause of a run stopped because its dashboard
+// failed (it said why): up exits 1.
+var errDashboard = runner.StopReason("the dashboard failed")
 
 // withDashboard sets up procman up --tui: the supervisor runs in this
 // process and the dashboard in front of it, a client of its control
@@ -42,23 +45,24 @@ func (c *UpCmd) withDashboard(g *Globals, p *project) {
 	level, _ := g.level(p.cfg)
 	p.out = runner.NewOutput(io.Discard, io.Discard, runner.OutputOptions{Timestamps: true, Level: level, Messages: logFile})
 	p.out.SetNames(p.cfg.Names)
-	p.dashboard = func(stop context.CancelCauseFunc) {
+	p.dashboard = func(stop context.CancelCauseFunc, interrupt func()) {
 		defer logFile.Close()
 		gone, err := showDashboard(p, g)
 		p.out.SetMessages(os.Stderr) // what stopping says goes to the terminal again
 		switch {
 		case errors.Is(err, tui.ErrInterrupted):
-			// In raw mode Ctrl-C is a key, not SIGINT: it stops the run
-			// as the signal would, and up exits 130 (the run's error is
-			// then context.Canceled).
-			stop(signalReason(syscall.SIGINT))
-			return
+			// In raw mode Ctrl-C is a key, not SIGINT: it counts as the
+			// first Ctrl-C, so that the next one (a signal again, the
+			// terminal given back) kills at once; up exits 130.
+			interrupt()
 		case err != nil:
 			p.out.Logf(runner.Error, "dashboard: %v; stopping", err)
+			stop(errDashboard)
 		case gone != "":
-			return // the run ended by itself (SIGTERM, a failure): it is stopping
+			// the run ended by itself (SIGTERM, a failure): it is stopping
+		default:
+			stop(errQuit)
 		}
-		stop(errQuit)
 	}
 }
 

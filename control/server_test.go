@@ -533,3 +533,37 @@ func TestSocketPath(t *testing.T) {
 		}
 	}
 }
+
+// slowSup is a fakeSup whose Restart waits for release, and says whether
+// its context ended meanwhile.
+type slowSup struct {
+	fakeSup
+	started, release chan struct{}
+	cut              chan error // Restart's context's error when released
+}
+
+func (f *slowSup) Restart(ctx context.Context, names []string, _ string) error {
+	close(f.started)
+	<-f.release
+	f.cut <- ctx.Err()
+	return nil
+}
+
+func TestServer_AnOperationGoesOnWhenItsClientGoes(t *testing.T) {
+	sup := &slowSup{started: make(chan struct{}), release: make(chan struct{}), cut: make(chan error, 1)}
+	_, path := serve(t, sup, nil)
+	c, _ := raw(t, path)
+	fmt.Fprintln(c, `{"v": 1, "id": 1, "op": "restart", "tasks": ["web"]}`)
+	<-sup.started
+	c.Close()                         // Ctrl-C of procman restart
+	time.Sleep(20 * time.Millisecond) // the server sees it go
+	close(sup.release)
+	select {
+	case err := <-sup.cut:
+		if err != nil {
+			t.Fatalf("the restart was cut short when its client went: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the restart never finished")
+	}
+}
