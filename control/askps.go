@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"syscall"
 )
 
@@ -27,9 +28,24 @@ func AskPS(ctx context.Context, stateDir string) (*PS, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer syscall.Close(fd)
-	stop := context.AfterFunc(ctx, func() { syscall.Shutdown(fd, syscall.SHUT_RDWR) })
-	defer stop()
+	// ctx's end shuts the socket down, unless it is closed already: its
+	// number may be another file's by then.
+	var mu sync.Mutex
+	closed := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !closed {
+			syscall.Shutdown(fd, syscall.SHUT_RDWR)
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		closed = true
+		syscall.Close(fd)
+		mu.Unlock()
+	}()
 	req := strconv.AppendInt([]byte(`{"v":`), Version, 10)
 	req = append(req, `,"id":1,"op":"`+OpPS+`"}`+"\n"...)
 	line, err := roundTrip(fd, req)

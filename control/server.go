@@ -335,13 +335,17 @@ func (s *Server) ps() *PS {
 	return out
 }
 
+// minEveryMS is the shortest every_ms served; a shorter one is taken for it.
+const minEveryMS = 100
+
 // psEvery answers a ps request with every_ms: a ps now and then every
 // every_ms, until the client goes or the supervisor stops (then ok).
 func (cn *conn) psEvery(ctx context.Context, req Request) bool {
 	if req.EveryMS < 0 {
 		return cn.fail(req.ID, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("every_ms is %d: it counts milliseconds, from 0", req.EveryMS)})
 	}
-	t := time.NewTicker(time.Duration(req.EveryMS) * time.Millisecond)
+	// At most ten a second: a ps reads every task's /proc files.
+	t := time.NewTicker(max(time.Duration(req.EveryMS), minEveryMS) * time.Millisecond)
 	defer t.Stop()
 	for {
 		if !cn.send(Reply{ID: req.ID, PS: cn.s.ps()}) {
