@@ -425,7 +425,7 @@ func TestRestart_RollingStopsAtAFailingReplica(t *testing.T) {
 	if ti := info(r, "web.2"); ti.Status != Ready || ti.PID != before {
 		t.Fatalf("web.2 %s, pid %v (was %v): the rollout went on past web.1's failure:\n%s", ti.Status, ti.PID, before, errs.String())
 	}
-	if !strings.Contains(errs.String(), "rolling restart stopped: web.1 failed; 1 more keep running") {
+	if !strings.Contains(errs.String(), "web: rolling restart stopped: web.1 failed; left as they were: web.2") {
 		t.Errorf("no word of the stopped rollout:\n%s", errs.String())
 	}
 }

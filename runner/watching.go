@@ -232,7 +232,11 @@ func (r *Runner) chain(ctx context.Context, n *node, reason string, watch bool) 
 			if rest := units[i+1:]; len(rest) > 0 && !errors.Is(err, ErrStopping) {
 				// a rolling restart stops at a replica that fails: the others
 				// keep serving the old version
-				r.out.Logf(Warn, "%s: rolling restart stopped: %s failed; %d more keep running as they were", m.t.Name, u.name, len(rest))
+				var left []string
+				for _, v := range rest {
+					left = append(left, v.name)
+				}
+				r.out.Logf(Warn, "%s: rolling restart stopped: %s failed; left as they were: %s", m.t.Name, u.name, strings.Join(left, ", "))
 			}
 			break
 		}
