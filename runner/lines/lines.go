@@ -1,6 +1,7 @@
 // Package lines puts a prefix before every line of a chunk of task
-// output, the one step that runs for every line a task prints: once for
-// the terminal ("web | "), once for its log file (the time).
+// output, the one step that runs for every line a task prints: for the
+// terminal ("web | ") and for its log file (the time), both in one pass
+// over the chunk (AppendBoth).
 //
 // It is written for short lines, where the cost is per line and not per
 // byte: the newlines of 64 bytes are found at once, a word at a time, and
