@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -44,24 +43,15 @@ func (c *PsCmd) Run(ctx context.Context, g *Globals) error {
 func writePS(w io.Writer, ps *control.PS, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tSTATUS\tPID\tUPTIME\tRESTARTS\tEXIT\tCPU\tMEM")
+	dash := func(v string) string {
+		if v == "" {
+			return "-"
+		}
+		return v
+	}
 	for _, t := range ps.Tasks {
-		pid, up, exit, cpu, mem := "-", "-", "-", "-", "-"
-		if t.PID != nil {
-			pid = strconv.Itoa(*t.PID)
-		}
-		if t.Started != nil {
-			up = control.Uptime(now.Sub(*t.Started))
-		}
-		if t.LastExit != nil {
-			exit = strconv.Itoa(*t.LastExit)
-		}
-		if t.CPU != nil {
-			cpu = strconv.FormatFloat(*t.CPU, 'f', 1, 64) + "%"
-		}
-		if t.RSS != nil {
-			mem = control.Bytes(*t.RSS)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", t.Name, t.Kind, t.Status, pid, up, t.Restarts, exit, cpu, mem)
+		pid, up, exit, cpu, mem := t.Cells(now)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", t.Name, t.Kind, t.Status, dash(pid), dash(up), t.Restarts, dash(exit), dash(cpu), dash(mem))
 	}
 	tw.Flush()
 }

@@ -2,8 +2,31 @@ package control
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
+
+// Cells returns t's pid, uptime at now, last exit, CPU and memory as ps
+// and the dashboard show them; "" where t has none (and the uptime when
+// now is zero).
+func (t *Task) Cells(now time.Time) (pid, up, exit, cpu, mem string) {
+	if t.PID != nil {
+		pid = strconv.Itoa(*t.PID)
+	}
+	if t.Started != nil && !now.IsZero() {
+		up = Uptime(now.Sub(*t.Started))
+	}
+	if t.LastExit != nil {
+		exit = strconv.Itoa(*t.LastExit)
+	}
+	if t.CPU != nil {
+		cpu = strconv.FormatFloat(*t.CPU, 'f', 1, 64) + "%"
+	}
+	if t.RSS != nil {
+		mem = Bytes(*t.RSS)
+	}
+	return pid, up, exit, cpu, mem
+}
 
 // Uptime says how long a task has run, to the second or coarser, as ps
 // and the dashboard show it: 42s, 3m05s, 2h07m, 3d04h.

@@ -146,22 +146,8 @@ func (d *Dashboard) tableRow(r row, nameW, cols, used int, selected bool) string
 	t := r.task
 	pid, up, rst, exit, cpu, mem := "", "", "", "", "", ""
 	if t != nil {
-		if t.PID != nil {
-			pid = strconv.Itoa(*t.PID)
-		}
-		if t.Started != nil && !d.now.IsZero() {
-			up = control.Uptime(d.now.Sub(*t.Started))
-		}
+		pid, up, exit, cpu, mem = t.Cells(d.now)
 		rst = strconv.Itoa(t.Restarts)
-		if t.LastExit != nil {
-			exit = strconv.Itoa(*t.LastExit)
-		}
-		if t.CPU != nil {
-			cpu = strconv.FormatFloat(*t.CPU, 'f', 1, 64) + "%"
-		}
-		if t.RSS != nil {
-			mem = control.Bytes(*t.RSS)
-		}
 	}
 	for i, v := range []string{pid, up, rst, exit, cpu, mem} {
 		cells = append(cells, pad(orDash(v, t != nil), columns[i+2].width))

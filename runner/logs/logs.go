@@ -40,12 +40,11 @@ type Line struct {
 }
 
 // Book is the logs of one supervisor. Its methods are safe for concurrent
-// use; Write is on the path of every line a task prints, and allocates
+// use; WriteMade is on the path of every line a task prints, and allocates
 // nothing while no one follows.
 type Book struct {
-	dir  string           // .procman/logs
-	now  func() time.Time // the clock of the lines
-	pool sync.Pool        // of *[]byte: a chunk as its file gets it
+	dir string           // .procman/logs
+	now func() time.Time // the clock of the lines
 
 	freeing sync.WaitGroup // rotated-away files being closed (rotate)
 
@@ -85,7 +84,6 @@ func Open(stateDir string, now func() time.Time, report func(format string, args
 		report = func(string, ...any) {}
 	}
 	b := &Book{dir: dir, now: now, tasks: map[string]*taskLog{}, subs: map[*Follower]bool{}, errs: map[string]bool{}, report: report}
-	b.pool.New = func() any { return new([]byte) }
 	return b, nil
 }
 
@@ -97,26 +95,17 @@ func Path(stateDir, task string) string { return filepath.Join(stateDir, Dir, ta
 // or the last line before the task ended), and is a whole line all the
 // same. Its lines go to the task's file, each after the time it was read;
 // the chunk to the task's tail, and to the followers. It returns once the
-// file has them, and keeps nothing of chunk.
-//
-// It writes on the caller's goroutine, the task's copier: a writer
-// goroutine of the book's own cost more than it saved, measured with two
-// tasks printing a million short lines each on two cores: every chunk
-// copied on its way (fresh memory, page faults), a channel send and a
-// wake-up each, and one goroutine writing every task's file in turn. The
-// file of each task is written under a lock of its own, so tasks write
-// theirs side by side.
+// file has them, and keeps nothing of chunk. A task's copier does not
+// call it: it makes the file's lines with the terminal's, and hands them
+// to WriteMade.
 func (b *Book) Write(task string, stderr bool, chunk []byte) {
 	if len(chunk) == 0 {
 		return
 	}
 	var stamp [40]byte
 	at, pre := b.Stamp(stamp[:0])
-	buf := b.pool.Get().(*[]byte)
-	file, n := lines.AppendPrefixed((*buf)[:0], pre, chunk)
+	file, n := lines.AppendPrefixed(nil, pre, chunk)
 	b.WriteMade(task, stderr, at, chunk, file, n)
-	*buf = file
-	b.pool.Put(buf)
 }
 
 // Stamp returns the time of a chunk read now, and dst with what a log
@@ -130,6 +119,14 @@ func (b *Book) Stamp(dst []byte) (time.Time, []byte) {
 
 // WriteMade is Write of chunk, read at at, whose n lines the caller has
 // put into file, each after Stamp's prefix for at.
+//
+// It writes on the caller's goroutine, the task's copier: a writer
+// goroutine of the book's own cost more than it saved, measured with two
+// tasks printing a million short lines each on two cores: every chunk
+// copied on its way (fresh memory, page faults), a channel send and a
+// wake-up each, and one goroutine writing every task's file in turn. The
+// file of each task is written under a lock of its own, so tasks write
+// theirs side by side.
 func (b *Book) WriteMade(task string, stderr bool, at time.Time, chunk, file []byte, n int) {
 	if len(chunk) == 0 {
 		return
