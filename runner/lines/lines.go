@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // wide is the longest prefix moved with fixed-size stores; a longer one
@@ -75,31 +76,50 @@ const shortLines = 40
 // It finds the newlines of 64 bytes at a time, into one mask, before it
 // moves a line: so the only branch that depends on the data is the end of
 // the mask, once in 64 bytes, and where a line ends does not wait on where
-// the one before it ended. Lines move 16 bytes a store, which may read up
-// to 15 bytes past a line's end: the blocks stop 16 bytes before chunk's.
-// Nothing in the loop calls a function, so that the compiler keeps its
-// values in registers.
+// the one before it ended. Lines move 16 bytes at a time, which may read
+// up to 15 bytes past a line's end: the blocks stop 16 bytes before
+// chunk's. Nothing in the loop calls a function (moveWords is inlined), so
+// that the compiler keeps its values in registers.
+//
+// The stores go through unsafe pointers: checked slice stores cost five
+// bounds checks a line, a third of the time of the loop (BenchmarkAppendBoth:
+// 11.2 against 7.2 ns a line, interleaved runs). What keeps them in bounds: a prefix
+// store writes wide bytes where the line's prefix starts, and a line's
+// last store ends at most 15 bytes past its newline, so neither passes the
+// end of its line by more than slack; and chunk is read at most 15 bytes
+// past a newline that is 16 bytes before its end. The tests compare every
+// output with a line at a time loop, and fuzz it.
 func fillWords(out, prefix, chunk []byte) int {
 	var pad [wide]byte
 	copy(pad[:], prefix)
-	p := len(prefix)
-	w, start, k := 0, 0, 0
-	for ; k+64+16 <= len(chunk); k += 64 {
-		b := (*[64]byte)(chunk[k : k+64])
-		m := byteBits(b[0:8]) | byteBits(b[8:16])<<8 | byteBits(b[16:24])<<16 | byteBits(b[24:32])<<24 |
-			byteBits(b[32:40])<<32 | byteBits(b[40:48])<<40 | byteBits(b[48:56])<<48 | byteBits(b[56:64])<<56
+	p := uintptr(len(prefix))
+	src := unsafe.Pointer(unsafe.SliceData(chunk))
+	dst := unsafe.Pointer(unsafe.SliceData(out))
+	w, start := uintptr(0), uintptr(0)
+	for k := 0; k+64+16 <= len(chunk); k += 64 {
+		c := (*[64]byte)(chunk[k : k+64])
+		m := byteBits(c[0:8]) | byteBits(c[8:16])<<8 | byteBits(c[16:24])<<16 | byteBits(c[24:32])<<24 |
+			byteBits(c[32:40])<<32 | byteBits(c[40:48])<<40 | byteBits(c[48:56])<<48 | byteBits(c[56:64])<<56
 		for ; m != 0; m &= m - 1 {
-			end := k + bits.TrailingZeros64(m) + 1 // past the newline
-			*(*[wide]byte)(out[w : w+wide]) = pad
+			end := uintptr(k+bits.TrailingZeros64(m)) + 1 // past the newline
+			*(*[wide]byte)(unsafe.Add(dst, w)) = pad
 			w += p
 			for i := start; i < end; i += 16 {
-				*(*[16]byte)(out[w+i-start : w+i-start+16]) = [16]byte(chunk[i : i+16])
+				moveWords(unsafe.Add(dst, w+i-start), unsafe.Add(src, i))
 			}
 			w += end - start
 			start = end
 		}
 	}
-	return w + fillLines(out[w:], prefix, chunk[start:])
+	return int(w) + fillLines(out[w:], prefix, chunk[start:])
+}
+
+// moveWords copies 16 bytes from src to dst, as two words: a [16]byte
+// value would go through the stack.
+func moveWords(dst, src unsafe.Pointer) {
+	x0, x1 := *(*uint64)(src), *(*uint64)(unsafe.Add(src, 8))
+	*(*uint64)(dst) = x0
+	*(*uint64)(unsafe.Add(dst, 8)) = x1
 }
 
 // byteBits returns a bit for each newline of the 8 bytes of b, bit i for
@@ -169,26 +189,29 @@ func fillBoth(outA, prefixA, outB, prefixB, chunk []byte) (wa, wb, start int) {
 	var padA, padB [wide]byte
 	copy(padA[:], prefixA)
 	copy(padB[:], prefixB)
-	pa, pb := len(prefixA), len(prefixB)
+	pa, pb := uintptr(len(prefixA)), uintptr(len(prefixB))
+	src := unsafe.Pointer(unsafe.SliceData(chunk))
+	a := unsafe.Pointer(unsafe.SliceData(outA))
+	b := unsafe.Pointer(unsafe.SliceData(outB))
+	var ua, ub, us uintptr // wa, wb and start
 	for k := 0; k+64+16 <= len(chunk); k += 64 {
 		c := (*[64]byte)(chunk[k : k+64])
 		m := byteBits(c[0:8]) | byteBits(c[8:16])<<8 | byteBits(c[16:24])<<16 | byteBits(c[24:32])<<24 |
 			byteBits(c[32:40])<<32 | byteBits(c[40:48])<<40 | byteBits(c[48:56])<<48 | byteBits(c[56:64])<<56
 		for ; m != 0; m &= m - 1 {
-			end := k + bits.TrailingZeros64(m) + 1
-			*(*[wide]byte)(outA[wa : wa+wide]) = padA
-			*(*[wide]byte)(outB[wb : wb+wide]) = padB
-			wa += pa
-			wb += pb
-			for i := start; i < end; i += 16 {
-				v := [16]byte(chunk[i : i+16])
-				*(*[16]byte)(outA[wa+i-start : wa+i-start+16]) = v
-				*(*[16]byte)(outB[wb+i-start : wb+i-start+16]) = v
+			end := uintptr(k+bits.TrailingZeros64(m)) + 1
+			*(*[wide]byte)(unsafe.Add(a, ua)) = padA
+			*(*[wide]byte)(unsafe.Add(b, ub)) = padB
+			ua += pa
+			ub += pb
+			for i := us; i < end; i += 16 {
+				moveWords(unsafe.Add(a, ua+i-us), unsafe.Add(src, i))
+				moveWords(unsafe.Add(b, ub+i-us), unsafe.Add(src, i))
 			}
-			wa += end - start
-			wb += end - start
-			start = end
+			ua += end - us
+			ub += end - us
+			us = end
 		}
 	}
-	return wa, wb, start
+	return int(ua), int(ub), int(us)
 }
