@@ -188,21 +188,25 @@ func (r *repeatReader) Read(b []byte) (int, error) {
 }
 
 // BenchmarkOutputCopyKept measures a long Copy of 64 KiB reads, its lines
-// prefixed for the terminal, with and without a log book keeping them (a
-// file and a tail), as every run keeps them.
+// prefixed for the terminal, with and without a log book keeping them: a
+// file and a tail, as a supervisor keeps them, or the file only, as
+// `procman run` does.
 func BenchmarkOutputCopyKept(b *testing.B) {
 	for _, line := range []string{"2026-11-26T05:28:33Z INFO request handled path=/api/items status=200 dur=1.2ms\n", "1234567\n"} {
-		for _, keep := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%dB-lines/kept=%v", len(line), keep), func(b *testing.B) {
+		for _, keep := range []string{"no", "file", "file+tail"} {
+			b.Run(fmt.Sprintf("%dB-lines/kept=%s", len(line), keep), func(b *testing.B) {
 				chunk := []byte(strings.Repeat(line, 64*1024/len(line)))
 				o := NewOutput(io.Discard, io.Discard, OutputOptions{})
 				o.SetNames([]string{"web"})
-				if keep {
+				if keep != "no" {
 					book, err := logs.Open(b.TempDir(), nil, nil)
 					if err != nil {
 						b.Fatal(err)
 					}
 					defer book.Close()
+					if keep == "file" {
+						book.DropTails()
+					}
 					o.Keep(book)
 				}
 				b.SetBytes(int64(len(chunk)))
