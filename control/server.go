@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/procman/procman/runner"
@@ -127,10 +129,11 @@ func (s *Server) Close() error {
 
 // conn is one client's connection.
 type conn struct {
-	s   *Server
-	c   *net.UnixConn
-	mu  sync.Mutex // one reply at a time
-	enc *json.Encoder
+	s    *Server
+	c    *net.UnixConn
+	mu   sync.Mutex // one reply at a time
+	enc  *json.Encoder
+	gone chan struct{} // closed when the client has closed its socket (read)
 }
 
 // serve checks who connected, then answers its requests, one at a time,
@@ -141,7 +144,7 @@ func (s *Server) serve(c *net.UnixConn) {
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
 	defer stop()
-	cn := &conn{s: s, c: c, enc: json.NewEncoder(c)}
+	cn := &conn{s: s, c: c, enc: json.NewEncoder(c), gone: make(chan struct{})}
 	if uid, err := peerUID(c); err != nil || (uid != os.Getuid() && uid != 0) {
 		who := fmt.Sprintf("uid %d", uid)
 		if err != nil {
@@ -163,15 +166,19 @@ func (s *Server) serve(c *net.UnixConn) {
 // read decodes requests onto reqs until the client stops sending (it may
 // still read: echo REQUEST | nc -U waits for the reply of a restart) or
 // sends something that is not a request (answered, then the connection
-// ends).
+// ends). When the client has closed its socket, it closes cn.gone too,
+// so that a stream to it ends.
 func (cn *conn) read(ctx context.Context, reqs chan<- Request) {
 	defer close(reqs)
 	r := bufio.NewReaderSize(cn.c, 64<<10)
 	for {
 		line, err := readLine(r)
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
+			switch {
+			case errors.Is(err, errLineTooLong):
 				cn.fail(0, &Error{Code: CodeBadRequest, Message: "a request line is longer than 1 MiB"})
+			case errors.Is(err, io.EOF) && hungUp(cn.c), errors.Is(err, syscall.ECONNRESET):
+				close(cn.gone)
 			}
 			return
 		}
@@ -355,6 +362,8 @@ func (cn *conn) psEvery(ctx context.Context, req Request) bool {
 		case <-ctx.Done():
 			cn.send(Reply{ID: req.ID, OK: yes()})
 			return false
+		case <-cn.gone:
+			return false
 		case <-t.C:
 		}
 	}
@@ -433,6 +442,8 @@ func (cn *conn) follow(ctx context.Context, id int, f *logs.Follower, out *lineS
 			if !out.flush() {
 				return false
 			}
+		case <-cn.gone:
+			return false
 		}
 	}
 }

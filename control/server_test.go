@@ -567,3 +567,72 @@ func TestServer_AnOperationGoesOnWhenItsClientGoes(t *testing.T) {
 		t.Fatal("the restart never finished")
 	}
 }
+
+// A logs -f of a quiet task ends when its client closes, not at the
+// task's next line: else each Ctrl-C of it would leave the supervisor a
+// connection and a follower until the task printed again.
+func TestServer_LogsFollowEndsWhenItsClientCloses(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	book.Write("web", false, []byte("the last line for a while\n"))
+	_, path := serve(t, &fakeSup{}, book)
+	before := openFDs(t)
+	for range 10 {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": 1, "follow": true}`)
+		if l := reply(t, bufio.NewReader(c)).Line; l == nil || l.Text != "the last line for a while" {
+			t.Fatalf("a follower got %+v", l)
+		}
+		c.Close() // Ctrl-C
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs(t) > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d files open, %d before the followers came: their connections outlive them", openFDs(t), before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestServer_LogsFollowGoesOnAfterAHalfClose: a client that closes only
+// its sending half still gets the lines.
+func TestServer_LogsFollowGoesOnAfterAHalfClose(t *testing.T) {
+	book, err := logs.Open(t.TempDir(), nil, t.Errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	_, path := serve(t, &fakeSup{}, book)
+	book.Write("web", false, []byte("one\n"))
+	c, r := raw(t, path)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintln(c, `{"v": 1, "op": "logs", "lines": 1, "follow": true}`)
+	if l := reply(t, r).Line; l == nil || l.Text != "one" {
+		t.Fatalf("got %+v, want the line one", l)
+	}
+	if err := c.(*net.UnixConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the server reads its EOF
+	book.Write("web", false, []byte("two\n"))
+	if l := reply(t, r).Line; l == nil || l.Text != "two" {
+		t.Fatalf("got %+v after a half close, want the line two", l)
+	}
+}
+
+// openFDs counts the test process's open files (the server's among them).
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(ents)
+}
