@@ -27,6 +27,16 @@ func (e *env) beforeRow(ctx context.Context, cfg config) row {
 		return skipRows("no -before-commit", name)[0]
 	}
 	dir := filepath.Join(e.tmp, "startup")
+	// The old build runs in a folder of its own, with the same Procfile:
+	// neither reads the state and log files the other wrote.
+	oldDir := filepath.Join(e.tmp, "startup-before")
+	procfile, err := os.ReadFile(filepath.Join(dir, "Procfile.yaml"))
+	if err == nil {
+		err = writeProcfile(oldDir, string(procfile))
+	}
+	if err != nil {
+		return failRows(err, name)[0]
+	}
 	old := filepath.Join(e.tmp, "procman-before")
 	e.logf("startup: building procman at %s", cfg.before)
 	rev, err := e.buildAt(ctx, cfg.before, old)
@@ -36,18 +46,12 @@ func (e *env) beforeRow(ctx context.Context, cfg config) row {
 	e.logf("startup: run noop, this build against %s, %d runs each", rev, cfg.runs)
 	var floor, got []time.Duration
 	for i := range startupWarmup + cfg.runs {
-		bins := []string{old, e.procman}
-		if i%2 == 1 {
-			bins[0], bins[1] = bins[1], bins[0]
-		}
 		var took [2]time.Duration
-		for j, bin := range bins {
-			if took[j], err = e.timeRun(ctx, dir, "", bin, "run", "noop"); err != nil {
-				return failRows(err, name)[0]
-			}
-		}
-		if i%2 == 1 {
-			took[0], took[1] = took[1], took[0]
+		err := inTurn(i,
+			func() (err error) { took[0], err = e.timeRun(ctx, oldDir, "", old, "run", "noop"); return err },
+			func() (err error) { took[1], err = e.timeRun(ctx, dir, "", e.procman, "run", "noop"); return err })
+		if err != nil {
+			return failRows(err, name)[0]
 		}
 		if i >= startupWarmup {
 			floor, got = append(floor, took[0]), append(got, took[1])

@@ -113,23 +113,25 @@ func (e *env) firstScreenRows(ctx context.Context, first, tasks, dir string, run
 	var floor, got, withTasks []time.Duration
 	connecting := 0
 	for i := range uiWarmup + runs {
-		f, err := e.timeRun(ctx, dir, "", e.procman, "ps")
-		if err != nil {
-			return nil, err
-		}
-		u, err := e.startUI(dir, footerMark, psMark, connectingMark)
-		if err != nil {
-			return nil, err
-		}
-		at, err := u.waitMark(ctx, footerMark, 10*time.Second)
-		var withPS time.Time
-		if err == nil {
-			withPS, err = u.waitMark(ctx, psMark, 10*time.Second)
-		}
-		conn, _, _ := u.scr.seen(connectingMark)
-		if qerr := u.quit(); err == nil {
-			err = qerr
-		}
+		var f time.Duration
+		var u *uiProc
+		var at, withPS, conn time.Time
+		err := inTurn(i,
+			func() (err error) { f, err = e.timeRun(ctx, dir, "", e.procman, "ps"); return err },
+			func() (err error) {
+				if u, err = e.startUI(dir, footerMark, psMark, connectingMark); err != nil {
+					return err
+				}
+				at, err = u.waitMark(ctx, footerMark, 10*time.Second)
+				if err == nil {
+					withPS, err = u.waitMark(ctx, psMark, 10*time.Second)
+				}
+				conn, _, _ = u.scr.seen(connectingMark)
+				if qerr := u.quit(); err == nil {
+					err = qerr
+				}
+				return err
+			})
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +239,7 @@ func idleCPURow(name, in string, m uiMeasure) row {
 	limit := max(clockTick, time.Duration(uiIdleShare*float64(m.window)))
 	return row{name: name, unit: msecs, suffix: in, floor: millis(m.floor.cpu), got: millis(m.ui.cpu),
 		target: fmt.Sprintf("≤ %d ms (%.1f%%)", limit.Milliseconds(), 100*uiIdleShare), verdict: check(m.ui.cpu <= limit),
-		note: fmt.Sprintf("%d quiet services; utime+stime (1 tick = %d ms); the terminal got %d bytes in %d reads; floor: procman logs -f -n 0 beside it",
+		note: fmt.Sprintf("%d quiet services; utime+stime (1 tick = %d ms: a difference of n ticks is n-1 to n+1 ticks of CPU); the terminal got %d bytes in %d reads; floor: procman logs -f -n 0 beside it",
 			controlSmall, clockTick.Milliseconds(), m.bytes, m.reads)}
 }
 

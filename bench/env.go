@@ -141,3 +141,17 @@ func pause(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// inTurn runs steps one after another, starting with step i (mod their
+// number): the sides of an interleaved measurement take turns going
+// first, so that none always runs right after the same other one and
+// pays for what that one left behind (a supervisor still closing a
+// connection, a state write, runtime threads winding down).
+func inTurn(i int, steps ...func() error) error {
+	for k := range steps {
+		if err := steps[(i+k)%len(steps)](); err != nil {
+			return err
+		}
+	}
+	return nil
+}

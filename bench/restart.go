@@ -14,9 +14,10 @@ import (
 
 // rounds is what one series of saves measured.
 type rounds struct {
-	lat    []time.Duration // save to the new child's start, one per save a start followed
-	extra  int             // child starts beyond one per save
-	missed int             // saves no start followed before the next was due (paced series)
+	lat     []time.Duration // save to the new child's start, one per save a start followed
+	extra   int             // child starts beyond one per save
+	missed  int             // saves no start followed before the next was due (paced series)
+	stalled int             // saves whose own write took over stallWrite (the disk, not the watcher)
 	// restarts is how many restarts procman logged (restartLine), which
 	// counts too the children killed before they could report; -1 for the
 	// floor.
@@ -63,8 +64,8 @@ func (e *env) restartRows(ctx context.Context, cfg config) []row {
 	fMed, fP90, zMed := median(floor.lat), quantile(floor.lat, 0.9), median(zero.lat)
 	rows := []row{
 		{name: name0 + ": median", unit: dur, floor: secs(fMed), got: secs(zMed),
-			target: "≤ 2x floor", verdict: check(zMed <= 2*fMed), note: extraNote(zero, cfg.rounds)},
-		{name: name0 + ": p90", unit: dur, floor: secs(fP90), got: secs(quantile(zero.lat, 0.9))},
+			target: "≤ 2x floor", verdict: check(zMed <= 2*fMed && once(zero, cfg.rounds)), note: extraNote(zero, cfg.rounds)},
+		{name: name0 + ": p90", unit: dur, floor: secs(fP90), got: secs(quantile(zero.lat, 0.9)), note: "the floor's series: " + stallNote(floor)},
 	}
 	e.logf("restart: procman at the default debounce, %d saves", cfg.rounds)
 	def, err := e.procmanRestart(ctx, dir, files, cfg.rounds, "", pace{quiet: 150 * time.Millisecond})
@@ -74,7 +75,7 @@ func (e *env) restartRows(ctx context.Context, cfg config) []row {
 	dMed := median(def.lat)
 	rows = append(rows,
 		row{name: nameDef + ": median", unit: dur, floor: secs(fMed), got: secs(dMed),
-			target: "≤ floor + 10 ms", verdict: check(dMed <= fMed+10*time.Millisecond), note: extraNote(def, cfg.rounds)},
+			target: "≤ floor + 10 ms", verdict: check(dMed <= fMed+10*time.Millisecond && once(def, cfg.rounds)), note: extraNote(def, cfg.rounds)},
 		row{name: nameDef + ": p90", unit: dur, floor: secs(fP90), got: secs(quantile(def.lat, 0.9))})
 	e.logf("restart: procman at the default debounce, %d saves %v apart", cfg.saves, cfg.saveGap)
 	paced, err := e.procmanRestart(ctx, dir, files, cfg.saves, "", pace{gap: cfg.saveGap})
@@ -101,9 +102,28 @@ func pacedRows(name string, r rounds, n int) []row {
 	}
 }
 
-// extraNote says how often procman restarted the child for saves saves.
+// once reports whether each of the saves restarted the child once: a
+// save that restarts it three times would otherwise pass on the time to
+// its first start.
+func once(r rounds, saves int) bool {
+	return r.extra == 0 && r.restarts == saves && len(r.lat) == saves
+}
+
+// extraNote says how often procman restarted the child for saves saves,
+// and how many saves the disk held up.
 func extraNote(r rounds, saves int) string {
-	return fmt.Sprintf("%d restarts for %d saves, %d extra child starts", r.restarts, saves, r.extra)
+	return fmt.Sprintf("%d restarts for %d saves, %d extra child starts; %s", r.restarts, saves, r.extra, stallNote(r))
+}
+
+// stallWrite is how long the bench's own write of a file may take before
+// the save counts as held up by the disk: it takes under 2 ms here, and
+// now and then over 100 ms (ext4's journal on this VM's disk), which the
+// save's time then holds whatever watches it.
+const stallWrite = 5 * time.Millisecond
+
+// stallNote says how many of the series' saves the disk held up.
+func stallNote(r rounds) string {
+	return fmt.Sprintf("%d saves whose own write took over %v", r.stalled, stallWrite)
 }
 
 // measure saves one file per round, n rounds spaced by p, and times each
@@ -123,6 +143,9 @@ func measure(ctx context.Context, s *sink, files []string, n int, p pace, arm fu
 		t0 := time.Now()
 		if err := writeFile(f, i+1); err != nil {
 			return r, err
+		}
+		if time.Since(t0) > stallWrite {
+			r.stalled++
 		}
 		deadline := t0.Add(wait)
 		st, err := s.next(ctx, time.Until(deadline))

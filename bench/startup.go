@@ -38,19 +38,16 @@ func (e *env) startupRow(ctx context.Context, cfg config) row {
 	e.logf("startup: %d runs each", cfg.runs)
 	var floor, got, withCgo []time.Duration
 	for i := range startupWarmup + cfg.runs {
-		f, err := e.timeRun(ctx, dir, "", "/bin/sh", "-c", "true")
-		if err != nil {
-			return failRows(err, name)[0]
+		var f, g, c time.Duration
+		steps := []func() error{
+			func() (err error) { f, err = e.timeRun(ctx, dir, "", "/bin/sh", "-c", "true"); return err },
+			func() (err error) { g, err = e.timeRun(ctx, dir, "", e.procman, "run", "noop"); return err },
 		}
-		g, err := e.timeRun(ctx, dir, "", e.procman, "run", "noop")
-		if err != nil {
-			return failRows(err, name)[0]
-		}
-		var c time.Duration
 		if cgo != "" {
-			if c, err = e.timeRun(ctx, dir, "", cgo, "run", "noop"); err != nil {
-				return failRows(err, name)[0]
-			}
+			steps = append(steps, func() (err error) { c, err = e.timeRun(ctx, dir, "", cgo, "run", "noop"); return err })
+		}
+		if err := inTurn(i, steps...); err != nil {
+			return failRows(err, name)[0]
 		}
 		if i >= startupWarmup {
 			floor, got, withCgo = append(floor, f), append(got, g), append(withCgo, c)

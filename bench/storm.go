@@ -42,7 +42,7 @@ func (e *env) stormRow(ctx context.Context, cfg config) row {
 	}
 	restarts := p.log.count(restartLine)
 	return row{name: name, unit: count, floor: 1, got: float64(restarts), target: "1 or 2",
-		verdict: check(restarts == 1 || restarts == 2),
+		verdict: check((restarts == 1 || restarts == 2) && starts == restarts),
 		note: fmt.Sprintf("%d files in %d bursts over %v; %d child starts", len(files), stormBursts,
 			took.Round(time.Millisecond), starts)}
 }
