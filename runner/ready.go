@@ -68,18 +68,34 @@ func (r *Runner) probe(p *process, t *tasks.Task, lines *logProbe) <-chan error 
 			}
 			return
 		}
-		var last error
+		// An attempt may take up to the probe's whole timeout (an exec
+		// probe through npx or go run takes seconds); the timeout or the
+		// service's exit cuts it short.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		expired := make(chan struct{})
+		go func() {
+			select {
+			case <-timeout:
+				close(expired)
+				cancel()
+			case <-p.exited:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), min(rd.Timeout, time.Second))
-			last = check(ctx, rd, t, p.env)
-			cancel()
+			last := check(ctx, rd, t, p.env)
 			if last == nil {
 				res <- nil
 				return
 			}
 			select {
 			case <-r.clock.After(probePeriod):
-			case <-timeout:
+			case <-expired:
+				if ctx.Err() != nil && rd.Exec != nil {
+					last = fmt.Errorf("%s was still running", rd.Exec.Raw)
+				}
 				res <- fmt.Errorf("not ready after %v: %v", rd.Timeout, last)
 				return
 			case <-p.exited:
