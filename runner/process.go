@@ -17,10 +17,17 @@ import (
 	"github.com/procman/procman/runner/proc"
 )
 
-// drainWait bounds how long procman waits for a task's output pipes to close
-// after its whole process group is gone: a process that left the group (a
-// new session) may hold them forever.
-const drainWait = 500 * time.Millisecond
+// After a task's whole process group is gone, its output pipes are read
+// to their end, each read waiting at most drainWait for more, and at most
+// drainMax bytes more: a process that left the group (a new session) may
+// hold them open forever, quiet or not. What the group wrote before it
+// went is in the pipe, at most a pipe's capacity (64 KiB by default, 1 MiB
+// at most without privileges), and is never dropped, however long procman's
+// own output takes to write it (a paused terminal, a slow pager).
+const (
+	drainWait = 500 * time.Millisecond
+	drainMax  = 1 << 20
+)
 
 // spec is everything needed to start one process group.
 type spec struct {
@@ -42,6 +49,7 @@ type process struct {
 	leaderStart uint64
 	started     time.Time
 	exited      chan struct{} // closed when the leader has been reaped
+	gone        chan struct{} // closed when the whole group is gone (the pipes drain)
 	done        chan struct{} // closed when the group is gone and output drained
 	code        int           // exit code, 128+N for signal N; valid after exited
 	stopOnce    sync.Once
@@ -54,6 +62,37 @@ func (p *process) lastOutput() time.Time {
 		return time.Unix(0, ns)
 	}
 	return p.started
+}
+
+// drainReader reads a task's output pipe; once its group is gone, as
+// drainWait and drainMax say.
+type drainReader struct {
+	f     *os.File
+	gone  <-chan struct{}
+	after int // bytes read since the group went
+}
+
+func (d *drainReader) Read(b []byte) (int, error) {
+	for {
+		draining := false
+		select {
+		case <-d.gone:
+			if d.after >= drainMax {
+				return 0, io.EOF
+			}
+			draining = true
+			d.f.SetReadDeadline(time.Now().Add(drainWait))
+			b = b[:min(len(b), drainMax-d.after)]
+		default:
+		}
+		n, err := d.f.Read(b)
+		if draining {
+			d.after += n
+		} else if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			continue // the group went while this read waited: read on as draining
+		}
+		return n, err
+	}
 }
 
 // activity is a reader that records when it last returned data.
@@ -100,12 +139,13 @@ func start(s spec, out *Output, now time.Time) (*process, error) {
 		pgid:    pid,
 		started: now,
 		exited:  make(chan struct{}),
+		gone:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	p.leaderStart, _ = proc.StartTime(p.pgid)
-	var stdout, stderr io.Reader = outR, errR
+	var stdout, stderr io.Reader = &drainReader{f: outR, gone: p.gone}, &drainReader{f: errR, gone: p.gone}
 	if s.now != nil {
-		stdout, stderr = activity{outR, &p.output, s.now}, activity{errR, &p.output, s.now}
+		stdout, stderr = activity{stdout, &p.output, s.now}, activity{stderr, &p.output, s.now}
 	}
 	var copiers sync.WaitGroup
 	copiers.Add(2)
@@ -165,23 +205,18 @@ func dedupEnv(env []string) []string {
 }
 
 // reap waits for the leader, stops what is left of its group, and waits
-// (boundedly) for the output to drain.
+// for the output to drain (see drainWait).
 func (p *process) reap(copiers *sync.WaitGroup, pipes ...*os.File) {
 	p.code = exitCode(proc.Reap(p.pgid))
 	close(p.exited)
 	if proc.Alive(p.pgid) {
 		proc.Stop(p.pgid, p.stopSignal, p.stopTimeout)
 	}
-	drained := make(chan struct{})
-	go func() { copiers.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(drainWait):
-		for _, f := range pipes {
-			f.Close() // ends the copiers' reads
-		}
-		<-drained
+	close(p.gone)
+	for _, f := range pipes {
+		f.SetReadDeadline(time.Now().Add(drainWait)) // wakes a read that waits on a pipe an escaped process holds
 	}
+	copiers.Wait()
 	for _, f := range pipes {
 		f.Close()
 	}
