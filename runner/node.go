@@ -19,6 +19,7 @@ type node struct {
 	deps       []*node
 	dependents []*node
 	ready      chan struct{} // closed when dependents may start
+	downed     chan struct{} // closed when a unit that never got ready is down for good: dependents fail
 	launched   chan struct{} // closed when its process first started
 	finished   chan struct{} // closed when the task will not run again
 	stopped    chan struct{} // closed when stopAll is done with it
@@ -28,6 +29,7 @@ type node struct {
 	need    int            // its watch's changes_needed
 
 	readyOnce  sync.Once
+	downOnce   sync.Once
 	launchOnce sync.Once
 
 	mu      sync.Mutex
@@ -81,6 +83,7 @@ func newNode(t *tasks.Task, replicas int, now time.Time) *node {
 	n := &node{
 		t:        t,
 		ready:    make(chan struct{}),
+		downed:   make(chan struct{}),
 		launched: make(chan struct{}),
 		finished: make(chan struct{}),
 		stopped:  make(chan struct{}),
@@ -283,6 +286,12 @@ func (n *node) setFingerprint(fp string) {
 
 // markReady lets n's dependents start.
 func (n *node) markReady() { n.readyOnce.Do(func() { close(n.ready) }) }
+
+// markDowned tells n's dependents that it will not get ready: a service
+// unit went down for good (its restart policy) before its first start got
+// ready. A procman start can still start it; its dependents are skipped,
+// as docker compose's are when a dependency exits before it is healthy.
+func (n *node) markDowned() { n.downOnce.Do(func() { close(n.downed) }) }
 
 // halt marks u so that nothing more starts, and returns its running
 // process.

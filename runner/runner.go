@@ -377,20 +377,23 @@ func (r *Runner) isStopping() bool {
 // dep failed or the run is ending.
 func (r *Runner) waitDeps(n *node) error {
 	for _, d := range n.deps {
-		finished := d.finished
+		finished, downed := d.finished, d.downed
 		if r.opts.Persist {
-			finished = nil // a failed dep may succeed when its files change
+			finished, downed = nil, nil // a failed dep may succeed when its files change
 		}
 		select {
 		case <-d.ready:
 		case <-finished:
-			select {
-			case <-d.ready:
-			default:
-				return ErrDepFailed
-			}
+		case <-downed:
 		case <-r.stopping:
 			return context.Canceled
+		}
+		select {
+		case <-d.ready:
+		case <-d.downed:
+			return fmt.Errorf("%w: %s ended before it was ready, and its restart policy leaves it down", ErrDepFailed, d.t.Name)
+		default:
+			return fmt.Errorf("%w: %s", ErrDepFailed, d.t.Name)
 		}
 	}
 	return nil

@@ -120,6 +120,12 @@ func (r *Runner) supervise(u *unit) error {
 				r.out.Logf(Info, "%s will not be restarted (restart: %s)", u.name, t.Restart)
 			}
 			u.setStatus(status, why, now)
+			u.mu.Lock()
+			never := !u.wasReady
+			u.mu.Unlock()
+			if never && !r.opts.Persist {
+				u.node.markDowned()
+			}
 			r.setEnded(u, true)
 			reason = r.await(u, &waiting, true)
 			r.setEnded(u, false)
