@@ -14,6 +14,7 @@ import (
 	"github.com/procman/procman/runner/logs"
 
 	"github.com/procman/procman/runner"
+	"github.com/procman/procman/tasks"
 )
 
 // RunCmd is `procman run TASK [-- ARGS]`.
@@ -50,7 +51,11 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	p.out.Pad(order)
 	o.Out, o.Kill, o.RunID = p.out, sig.kill, newRunID()
 	o.Progress = p.detached == nil && isatty.IsTerminal(os.Stderr.Fd())
-	s, err := p.open(o.Supervise, o.RunID)
+	guarded := o.Supervise
+	for _, name := range order {
+		guarded = guarded || p.cfg.Tasks[name].Kind == tasks.Service
+	}
+	s, err := p.open(o.Supervise, guarded, o.RunID)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,10 @@ type session struct {
 }
 
 // open opens the project's state; a supervisor also takes the lock,
-// cleans up after a supervisor that died, and starts its guard.
-func (p *project) open(supervisor bool, runID string) (*session, error) {
+// cleans up after a supervisor that died, and starts its guard. A run
+// that starts a service (guarded) starts a guard too: a service does not
+// end by itself, and procman killed must not leave it running.
+func (p *project) open(supervisor, guarded bool, runID string) (*session, error) {
 	store, err := state.Open(p.cfg.Dir)
 	if err != nil {
 		return nil, err
@@ -38,6 +40,9 @@ func (p *project) open(supervisor bool, runID string) (*session, error) {
 		// A run's record of exits is not worth two fsyncs (~1 ms) of every
 		// run: its writes stay atomic, just not durable against power loss.
 		store.NoSync = true
+		if guarded {
+			s.guard = p.startGuard(runID)
+		}
 		return s, nil
 	}
 	s.release, err = store.Acquire()
