@@ -38,9 +38,13 @@ const (
 )
 
 // next is told that the service ended with code (failedStart: it never got
-// ready) after running for uptime, and says what to do and after what delay.
-func (b *backoff) next(code int, failedStart bool, uptime time.Duration) (verdict, time.Duration) {
-	ok := code == 0 && !failedStart
+// ready; unhealthy: it was stopped because a health check failed) after
+// running for uptime, and says what to do and after what delay. A failed
+// check is a failure for on-failure, but a service that was up and ready
+// for stableUptime before it still starts a fresh count: health checks
+// that fail hours apart do not add up to max_restarts.
+func (b *backoff) next(code int, failedStart, unhealthy bool, uptime time.Duration) (verdict, time.Duration) {
+	ok := code == 0 && !failedStart && !unhealthy
 	switch {
 	case b.policy == tasks.RestartNever:
 		return finished, 0

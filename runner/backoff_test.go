@@ -9,9 +9,10 @@ import (
 
 // exit is one service exit fed to the backoff.
 type exit struct {
-	code   int
-	bad    bool // failed start
-	uptime time.Duration
+	code      int
+	bad       bool // failed start
+	unhealthy bool // stopped by a failed health check
+	uptime    time.Duration
 }
 
 // decision is what the backoff said about one exit.
@@ -58,6 +59,15 @@ func TestBackoff(t *testing.T) {
 		{"on-failure restarts a failed start", tasks.RestartOnFailure, 0,
 			[]exit{{code: 0, bad: true}},
 			[]decision{{restartAfter, 500 * ms}}},
+		{"a failed health check after a stable run starts a fresh count", tasks.RestartAlways, 1,
+			[]exit{{code: 143, unhealthy: true, uptime: time.Hour}, {code: 143, unhealthy: true, uptime: time.Hour}},
+			[]decision{{restartAfter, 500 * ms}, {restartAfter, 500 * ms}}},
+		{"failed health checks in a row use up max restarts", tasks.RestartAlways, 1,
+			[]exit{{code: 143, unhealthy: true, uptime: time.Second}, {code: 143, unhealthy: true, uptime: time.Second}},
+			[]decision{{restartAfter, 500 * ms}, {failed, 0}}},
+		{"on-failure restarts a service stopped by a failed check", tasks.RestartOnFailure, 0,
+			[]exit{{code: 0, unhealthy: true, uptime: time.Hour}},
+			[]decision{{restartAfter, 500 * ms}}},
 		{"never", tasks.RestartNever, 0,
 			[]exit{crash},
 			[]decision{{finished, 0}}},
@@ -66,7 +76,7 @@ func TestBackoff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBackoff(&tasks.Task{Restart: tc.policy, Backoff: 500 * ms, MaxRestarts: tc.max})
 			for i, e := range tc.exits {
-				v, d := b.next(e.code, e.bad, e.uptime)
+				v, d := b.next(e.code, e.bad, e.unhealthy, e.uptime)
 				if got := (decision{v, d}); got != tc.want[i] {
 					t.Errorf("exit %d: got %v, want %v", i+1, got, tc.want[i])
 				}

@@ -46,7 +46,8 @@ func answer(cs []command, err error) {
 // ending is how one run of a service process ended.
 type ending struct {
 	code        int           // exit code, 128+N for signal N
-	failedStart bool          // it never became ready, or a check failed
+	failedStart bool          // it never became ready
+	unhealthy   bool          // a health check failed, and it was stopped for it
 	uptime      time.Duration // how long it ran
 	requested   bool          // a command asked for the restart: no backoff
 	parked      bool          // procman stop: it stays stopped until a start
@@ -99,7 +100,7 @@ func (r *Runner) supervise(u *unit) error {
 			r.journal.failed(u.name, err.Error())
 			return err
 		}
-		v, delay := b.next(e.code, e.failedStart, e.uptime)
+		v, delay := b.next(e.code, e.failedStart, e.unhealthy, e.uptime)
 		now := r.clock.Now()
 		switch {
 		case v == failed && !r.opts.Persist:
@@ -231,7 +232,7 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 	for {
 		select {
 		case <-p.done:
-			e := r.ended(u, p, !ready || failedCheck)
+			e := r.ended(u, p, !ready, failedCheck)
 			if !ready {
 				err := probeErr
 				if err == nil {
@@ -298,7 +299,7 @@ func (r *Runner) runService(u *unit, waiting *[]command, reason string) ending {
 }
 
 // ended logs and records how service process p of u ended on its own.
-func (r *Runner) ended(u *unit, p *process, failedStart bool) ending {
+func (r *Runner) ended(u *unit, p *process, failedStart, unhealthy bool) ending {
 	msg := ""
 	if !r.isStopping() {
 		r.out.Logf(Info, "%s %s", u.name, describe(p.code))
@@ -307,7 +308,7 @@ func (r *Runner) ended(u *unit, p *process, failedStart bool) ending {
 		}
 	}
 	r.journal.exited(u.name, p, msg)
-	return ending{code: p.code, failedStart: failedStart, uptime: r.clock.Now().Sub(p.started)}
+	return ending{code: p.code, failedStart: failedStart, unhealthy: unhealthy, uptime: r.clock.Now().Sub(p.started)}
 }
 
 // checkable reports whether t's ready probe can be tried again on a running
