@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -37,7 +38,8 @@ type OutputOptions struct {
 // stderr as "NAME | line". Each write holds whole lines only, so lines from
 // different tasks never mix.
 type Output struct {
-	mu     sync.Mutex // serialises writes to stdout and stderr
+	mu     sync.Mutex  // serialises writes to stdout
+	errMu  *sync.Mutex // to stderr (and procman's messages): &mu when they are the same file
 	stdout io.Writer
 	stderr io.Writer
 	opts   OutputOptions
@@ -63,9 +65,31 @@ func NewOutput(stdout, stderr io.Writer, opts OutputOptions) *Output {
 		opts.Now = time.Now
 	}
 	o := &Output{stdout: stdout, stderr: stderr, opts: opts}
+	o.errMu = &o.mu
+	if !sameFile(stdout, stderr) {
+		// A stdout that blocks (a paused pager, a reader that stopped)
+		// must not hold up procman's messages and its stopping, on a
+		// terminal of their own.
+		o.errMu = new(sync.Mutex)
+	}
 	o.files.New = func() any { return new([]byte) }
 	o.SetNames(nil)
 	return o
+}
+
+// sameFile reports whether a and b may write to the same file: lines to
+// both then take one lock, so that none is cut by the other's (a pipe
+// mixes writes of over 4 KiB). Writers that are not files count as the
+// same.
+func sameFile(a, b io.Writer) bool {
+	fa, ok1 := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok1 || !ok2 {
+		return true
+	}
+	sa, err1 := fa.Stat()
+	sb, err2 := fb.Stat()
+	return err1 != nil || err2 != nil || os.SameFile(sa, sb)
 }
 
 // SetNames fixes the prefix of every task: colours stable by sorted name
@@ -121,9 +145,9 @@ func (o *Output) makePrefix(name string, width int, attr color.Attribute) []byte
 // SetMessages sends procman's own messages to w from now on (nil:
 // stderr): procman up --tui keeps them off the dashboard's screen.
 func (o *Output) SetMessages(w io.Writer) {
-	o.mu.Lock()
+	o.errMu.Lock()
 	o.opts.Messages = w
-	o.mu.Unlock()
+	o.errMu.Unlock()
 }
 
 // Keep makes every task line from now on go to book too (nil: nowhere):
@@ -169,13 +193,13 @@ func (o *Output) Line(name string, t time.Time, text []byte) {
 
 // write writes b, which holds whole lines, to the chosen stream at once.
 func (o *Output) write(toErr bool, b []byte) {
-	w := o.stdout
+	w, mu := o.stdout, &o.mu
 	if toErr {
-		w = o.stderr
+		w, mu = o.stderr, o.errMu
 	}
-	o.mu.Lock()
+	mu.Lock()
 	_, _ = w.Write(b) // a closed terminal must not stop the tasks
-	o.mu.Unlock()
+	mu.Unlock()
 }
 
 // Copy reads r until EOF or error and writes every line to stdout (or
@@ -263,8 +287,8 @@ func (o *Output) Logf(level Level, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	var out []byte
 	out = o.appendLines(out, o.prefix("procman"), []byte(strings.TrimSuffix(msg, "\n")))
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	o.errMu.Lock()
+	defer o.errMu.Unlock()
 	w := o.opts.Messages
 	if w == nil {
 		w = o.stderr

@@ -239,15 +239,7 @@ func exitCode(ws syscall.WaitStatus, err error) int {
 // the leader and the group to exit, then SIGKILL. It returns when the group
 // is gone and the output drained, or ctx is done (then it SIGKILLs at once).
 func (p *process) stop(ctx context.Context) {
-	p.stopOnce.Do(func() {
-		select {
-		case <-p.exited:
-		default:
-			if ok, _ := proc.Signal(p.pgid, p.stopSignal); ok && p.stopSignal != syscall.SIGCONT {
-				_, _ = proc.Signal(p.pgid, syscall.SIGCONT)
-			}
-		}
-	})
+	p.signalStop()
 	timer := time.NewTimer(p.stopTimeout)
 	defer timer.Stop()
 	select {
@@ -264,8 +256,22 @@ func (p *process) stop(ctx context.Context) {
 	case <-p.done:
 	case <-ctx.Done():
 		p.kill()
-		<-p.done
+		<-p.gone // not done: the output may never drain to a stdout that stopped reading
 	}
+}
+
+// signalStop sends the group its stop signal, once (and SIGCONT after it,
+// so that a stopped group gets it).
+func (p *process) signalStop() {
+	p.stopOnce.Do(func() {
+		select {
+		case <-p.exited:
+		default:
+			if ok, _ := proc.Signal(p.pgid, p.stopSignal); ok && p.stopSignal != syscall.SIGCONT {
+				_, _ = proc.Signal(p.pgid, syscall.SIGCONT)
+			}
+		}
+	})
 }
 
 // kill SIGKILLs the whole group at once.

@@ -354,6 +354,9 @@ func (r *Runner) stopNode(n *node) {
 				return
 			default:
 			}
+			// Signalled before the log line: a message that waits on a
+			// stuck terminal must not hold the stop up.
+			p.signalStop()
 			r.out.Logf(Info, "%s: stopping (%s)", u.name, r.reason)
 			p.stop(r.kill)
 			u.setStatus(Stopped, r.reason, r.clock.Now())
