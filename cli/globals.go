@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -48,24 +49,15 @@ func (p *project) warnf(format string, args ...any) { p.out.Logf(runner.Warn, fo
 
 // load finds and loads the config, and sets up procman's output.
 func (g *Globals) load() (*project, error) {
-	if g.Dir != "" {
-		if err := os.Chdir(g.Dir); err != nil {
-			return nil, &usageError{fmt.Errorf("-C: %w", err)}
-		}
-	}
-	path := g.File
-	if path == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		if path, err = tasks.Find(wd); err != nil {
-			return nil, &usageError{err}
-		}
-		path = filepath.Base(path)
+	path, err := g.configFile()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := tasks.Load(path, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port})
 	if err != nil {
+		if list := tasks.ErrorList(nil); !errors.As(err, &list) {
+			err = &usageError{err} // a file that cannot be read is a config problem too
+		}
 		return nil, err
 	}
 	level, err := g.level(cfg)
@@ -80,6 +72,57 @@ func (g *Globals) load() (*project, error) {
 	})
 	out.SetNames(cfg.Names)
 	return &project{cfg: cfg, out: out}, nil
+}
+
+// chdir applies -C, once: it clears g.Dir, so that a command that loads
+// the config and then dials the supervisor (up -d, logs, ui) does not go
+// into a relative DIR a second time.
+func (g *Globals) chdir() error {
+	if g.Dir == "" {
+		return nil
+	}
+	if err := os.Chdir(g.Dir); err != nil {
+		return &usageError{fmt.Errorf("-C: %w", err)}
+	}
+	g.Dir = ""
+	return nil
+}
+
+// configFile applies -C and returns the config file to use: the one -f
+// names, which must be a file, else Procfile.yaml or Procfile in the
+// current folder (by its base name, for shorter error positions).
+func (g *Globals) configFile() (string, error) {
+	if err := g.chdir(); err != nil {
+		return "", err
+	}
+	if g.File == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		path, err := tasks.Find(wd)
+		if err != nil {
+			return "", &usageError{err}
+		}
+		return filepath.Base(path), nil
+	}
+	flag := "-f " + g.File
+	if os.Getenv("PROCMAN_FILE") == g.File {
+		flag = "PROCMAN_FILE=" + g.File
+	}
+	fi, err := os.Stat(g.File)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", &usageError{fmt.Errorf("%s: no such file: name an existing Procfile.yaml or Procfile", flag)}
+	case errors.As(err, &pe):
+		return "", &usageError{fmt.Errorf("%s: %w", flag, pe.Err)}
+	case err != nil:
+		return "", &usageError{fmt.Errorf("%s: %w", flag, err)}
+	case fi.IsDir():
+		return "", &usageError{fmt.Errorf("%s is a folder: name the Procfile.yaml or Procfile in it, or use -C %s", flag, g.File)}
+	}
+	return g.File, nil
 }
 
 // backgroundOutput is the Output of procman up -d's background process:

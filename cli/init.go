@@ -24,10 +24,8 @@ type InitCmd struct{}
 // there (package.json, go.mod, a plain Procfile), never over an existing
 // one, and checks that procman loads it.
 func (c *InitCmd) Run(g *Globals) error {
-	if g.Dir != "" {
-		if err := os.Chdir(g.Dir); err != nil {
-			return &usageError{fmt.Errorf("-C: %w", err)}
-		}
+	if err := g.chdir(); err != nil {
+		return err
 	}
 	name := "Procfile.yaml"
 	if g.File != "" {
@@ -48,7 +46,10 @@ func (c *InitCmd) Run(g *Globals) error {
 		return err
 	}
 	if _, err := tasks.Load(name, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port}); err != nil {
-		return err
+		if rerr := os.Remove(name); rerr != nil {
+			return fmt.Errorf("%w\n(and removing %s failed: %v)", err, name, rerr)
+		}
+		return fmt.Errorf("%w\n(procman init removed the %s it wrote, as it does not load)", err, name)
 	}
 	fmt.Fprintf(os.Stderr, "procman | wrote %s from %s: %s\n", name, s.origin(), s.summary())
 	return nil
@@ -63,11 +64,15 @@ func writeNew(name, text string) error {
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name) // no half-written file that the next init would keep
 		return fmt.Errorf("init: %w", err)
 	}
-	return f.Close()
+	return nil
 }
 
 // starterTask is one task of the starter file.
@@ -99,7 +104,7 @@ func (s *starter) addAll(prefix string, ts []starterTask) map[string]string {
 	first := len(s.tasks)
 	for _, t := range ts {
 		base := t.name
-		for i := 1; taken[t.name]; i++ {
+		for i := 1; taken[t.name] || tasks.IsReserved(t.name); i++ {
 			t.name = prefix + "-" + base
 			if i > 1 {
 				t.name += fmt.Sprintf("-%d", i)
@@ -175,7 +180,8 @@ func procfileStarter(dir string, port int, environ []string) ([]starterTask, err
 // notTaskChar is what a task name may not hold.
 var notTaskChar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]+`) })
 
-// taskName makes a script or module name a valid task name.
+// taskName makes a script or module name a valid task name, or "" when
+// nothing of it is left ("@@", "-").
 func taskName(s string) string { return strings.Trim(notTaskChar().ReplaceAllString(s, "-"), "-") }
 
 // clip shortens a command for a description.

@@ -76,11 +76,17 @@ func npmStarter(dir string, withService bool) ([]starterTask, error) {
 	if withService {
 		service = serviceScript(pkg.Scripts)
 	}
+	unnamed := 0 // scripts whose names hold no character a task name may
 	for _, name := range sortedKeys(pkg.Scripts) {
 		if npmLifecycle[name] || isHook(name, pkg.Scripts) {
 			continue
 		}
-		t := starterTask{name: taskName(name), desc: clip(pkg.Scripts[name]), cmd: m.run + " " + tasks.ShellQuote(name), deps: []string{"install"}}
+		task := taskName(name)
+		if task == "" {
+			unnamed++
+			task = fmt.Sprintf("script-%d", unnamed)
+		}
+		t := starterTask{name: task, desc: clip(pkg.Scripts[name]), cmd: m.run + " " + tasks.ShellQuote(name), deps: []string{"install"}}
 		if name == service {
 			t.service = true
 			out[0].watch = "{paths: [package.json, " + m.lock + "]}"

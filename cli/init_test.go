@@ -85,6 +85,20 @@ var initCases = []struct {
 		"npm-install once [] npm install",
 		"test task [] go test ./...",
 	}},
+	{"script names with nothing of a task name, and one reserved", map[string]string{"package.json": `{"scripts": {"@@": "a", "-": "b", "~": "c", "procman": "d", "ok": "e"}}`}, []string{
+		"install once [] npm install",
+		"npm-procman task [install] npm run procman",
+		"ok task [install] npm run ok",
+		"script-1 task [install] npm run -",
+		"script-2 task [install] npm run @@",
+		"script-3 task [install] npm run '~'",
+	}},
+	{"go module named procman", map[string]string{"go.mod": "module github.com/procman/procman\n", "main.go": "package main\n"}, []string{
+		"build task [] go build ./...",
+		"build-procman once [] go build -o bin/procman .",
+		"go-procman service [build-procman] ./bin/procman",
+		"test task [] go test ./...",
+	}},
 	{"nothing known", map[string]string{"README": "hi"}, []string{
 		"hello task [] echo hello from procman",
 	}},
@@ -159,6 +173,25 @@ func TestInit_Errors(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestInit_RemovesWhatDoesNotLoad checks that init leaves no file behind
+// when the one it wrote does not load (here for the .env beside it): the
+// next init would refuse to overwrite it.
+func TestInit_RemovesWhatDoesNotLoad(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"package.json": `{"scripts": {"start": "node ."}}`, ".env": "oops\n"})
+	t.Chdir(dir)
+	err := (&InitCmd{}).Run(&Globals{})
+	want := ".env:1: want KEY=VALUE, got \"oops\"\n(procman init removed the Procfile.yaml it wrote, as it does not load)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if code := errorCode(err); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if _, err := os.Stat("Procfile.yaml"); !os.IsNotExist(err) {
+		t.Errorf("Procfile.yaml is left: %v", err)
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/procman/procman/control"
 	"github.com/procman/procman/runner"
@@ -45,6 +47,9 @@ func showLogs(ctx context.Context, g *Globals, names []string, n int, follow, fi
 	cfg := g.quietLoad()
 	cl, stateDir, err := g.dial()
 	if errors.Is(err, control.ErrNoSupervisor) && files {
+		if err := checkNames(cfg, names); err != nil {
+			return err
+		}
 		lines, err := logs.ReadFiles(stateDir, names, n)
 		if err != nil {
 			return err
@@ -92,19 +97,32 @@ func showLogs(ctx context.Context, g *Globals, names []string, n int, follow, fi
 	return err
 }
 
+// checkNames says which of names is no task of cfg, nor a replica of one of
+// its services (any number: up -m and scale change the count), as the
+// supervisor says it of the tasks it runs. With no config to go by (a
+// broken one), every name goes.
+func checkNames(cfg *tasks.Config, names []string) error {
+	if cfg == nil {
+		return nil
+	}
+	for _, name := range names {
+		if cfg.Tasks[name] != nil {
+			continue
+		}
+		if base, _, ok := tasks.SplitReplica(name); ok && cfg.Tasks[base] != nil && cfg.Tasks[base].Kind == tasks.Service {
+			continue
+		}
+		return &usageError{fmt.Errorf("logs: %s is no task of %s (tasks: %s)", name, filepath.Base(cfg.File), strings.Join(cfg.Names, ", "))}
+	}
+	return nil
+}
+
 // quietLoad loads the config for the task colours, if it loads: logs and
 // attach work with a broken one too.
 func (g *Globals) quietLoad() *tasks.Config {
-	dir, err := g.projectDir()
+	path, err := g.configFile()
 	if err != nil {
 		return nil
-	}
-	g.Dir = "" // projectDir went there already
-	path := g.File
-	if path == "" {
-		if path, err = tasks.Find(dir); err != nil {
-			return nil
-		}
 	}
 	cfg, err := tasks.Load(path, tasks.LoadOptions{Environ: os.Environ(), Port: g.Port})
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/procman/procman/runner/state"
-	"github.com/procman/procman/tasks"
 )
 
 // StatusCmd is `procman status [--json]`.
@@ -50,20 +49,9 @@ func (c *StatusCmd) Run(g *Globals) error {
 
 // projectDir is the folder of the config file, found as load finds it.
 func (g *Globals) projectDir() (string, error) {
-	if g.Dir != "" {
-		if err := os.Chdir(g.Dir); err != nil {
-			return "", &usageError{fmt.Errorf("-C: %w", err)}
-		}
-	}
-	path := g.File
-	if path == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		if path, err = tasks.Find(wd); err != nil {
-			return "", &usageError{err}
-		}
+	path, err := g.configFile()
+	if err != nil {
+		return "", err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

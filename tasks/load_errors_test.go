@@ -214,6 +214,12 @@ Procfile.yaml:3:17: task "job": replicas is only for services (add service: true
 Procfile.yaml:5:3: task "api.2" is named like replica 2 of service "api": rename it`,
 	},
 	{
+		name: "procman is reserved, in any case",
+		yaml: "tasks:\n  procman: x\n  Procman: {cmd: x}\n  procman-web: x\n",
+		want: `Procfile.yaml:2:3: task name "procman" is reserved for procman's own messages: rename the task
+Procfile.yaml:3:3: task name "Procman" is reserved for procman's own messages: rename the task`,
+	},
+	{
 		name: "numbers out of range",
 		yaml: "tasks:\n  a: {cmd: x, service: true, max_restarts: 99999999999, watch: {changes_needed: 1.5}}\n",
 		want: `Procfile.yaml:2:44: task "a": max_restarts: "99999999999" is out of range

@@ -22,6 +22,20 @@ func validTaskName(name string) bool {
 	return name != ""
 }
 
+// ReservedName is the name procman's own messages go under: the prefix of
+// its lines, and .procman/logs/procman.log of a detached supervisor. No
+// task may take it, in any case (the log files of Procman and procman are
+// one file on macOS).
+const ReservedName = "procman"
+
+// IsReserved reports whether name is ReservedName, in any case.
+func IsReserved(name string) bool { return strings.EqualFold(name, ReservedName) }
+
+// reservedMsg is the error for a task named ReservedName.
+func reservedMsg(name string) string {
+	return fmt.Sprintf("task name %q is reserved for procman's own messages: rename the task", name)
+}
+
 func isAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
@@ -64,6 +78,8 @@ func (p *parser) task(c *Config, nameNode, val *yaml.Node) (*Task, []Pos) {
 	}
 	if !validTaskName(name) {
 		p.errorf(scope{}, nameNode, "bad task name %q: use letters, digits, '_', '.' and '-'", name)
+	} else if IsReserved(name) {
+		p.errorf(scope{}, nameNode, "%s", reservedMsg(name))
 	}
 	switch v := resolve(val); {
 	case isNull(v):

@@ -29,7 +29,10 @@ func (p *parser) loadProcfile(c *Config, data []byte, opts LoadOptions) {
 		p.errs = append(p.errs, &Error{File: p.file, Msg: err.Error()})
 	}
 	first := map[string]int{} // name -> line of its entry
-	for i, line := range strings.Split(string(data), "\n") {
+	// Without the BOM that Windows editors put first, as YAML and dotenv
+	// files are read.
+	text := strings.TrimPrefix(string(data), "\uFEFF")
+	for i, line := range strings.Split(text, "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -46,6 +49,10 @@ func (p *parser) loadProcfile(c *Config, data []byte, opts LoadOptions) {
 			continue
 		}
 		first[name] = n
+		if IsReserved(name) {
+			p.lineError(n, reservedMsg(name))
+			continue
+		}
 		cmd, err := ParseCommand(m[2])
 		if errors.Is(err, errEmptyCommand) {
 			p.lineError(n, fmt.Sprintf("task %q: empty cmd", name))

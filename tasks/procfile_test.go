@@ -97,6 +97,11 @@ func TestProcfileErrors(t *testing.T) {
 			want: "Procfile: no tasks defined",
 		},
 		{
+			name: "procman is reserved",
+			text: "web: run\nprocman: run\n",
+			want: `Procfile:2: task name "procman" is reserved for procman's own messages: rename the task`,
+		},
+		{
 			name:    "bad PORT",
 			text:    "web: run\n",
 			environ: []string{"PORT=http"},
@@ -111,5 +116,26 @@ func TestProcfileErrors(t *testing.T) {
 				t.Errorf("errors:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestProcfileBOM reads a Procfile that a Windows editor saved with a
+// byte order mark as it reads one without.
+func TestProcfileBOM(t *testing.T) {
+	dir := writeTree(t, map[string]string{"Procfile": "\uFEFF" + plainProcfile})
+	c, err := Load(filepath.Join(dir, "Procfile"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Names, []string{"clock", "web", "worker"}) {
+		t.Errorf("Names = %q", c.Names)
+	}
+	dir = writeTree(t, map[string]string{"Procfile": "\uFEFFweb: run\n"})
+	c, err = Load(filepath.Join(dir, "Procfile"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web := c.Tasks["web"]; web == nil || web.Pos != (Pos{Line: 1, Col: 1}) || web.Env["PORT"] != "5000" {
+		t.Errorf("web = %+v, want the entry of line 1 with PORT 5000", web)
 	}
 }
