@@ -74,7 +74,7 @@ func readSysctl(setting string) int {
 type dirWatch struct {
 	path string          // the folder
 	wd   int32           // its watch descriptor
-	only map[string]bool // nil: every entry counts; else only these names (roots in this folder)
+	only map[string]bool // nil: every entry counts; else only these names: true for a root, false for a folder on the way down to one
 }
 
 // inotify is the Linux backend.
@@ -113,7 +113,7 @@ func startInotify(ctx context.Context, c *config, ops sysOps) (*inotify, error) 
 		done: make(chan struct{}), buf: make([]byte, 64<<10),
 	}
 	for _, r := range c.roots {
-		if err := n.watchRoot(ctx, r); err != nil {
+		if err := n.settle(ctx, r, false); err != nil {
 			n.file.Close()
 			return nil, err
 		}
@@ -122,29 +122,10 @@ func startInotify(ctx context.Context, c *config, ops sysOps) (*inotify, error) 
 	return n, nil
 }
 
-// watchRoot watches a root: its parent for the root's own creation, removal
-// and renaming, and the root's tree when it is a folder.
-func (n *inotify) watchRoot(ctx context.Context, root string) error {
-	fi, statErr := os.Stat(root)
-	if dir := parent(root); dir != root {
-		err := n.watchDir(dir, root[strings.LastIndexByte(root, sep)+1:])
-		switch {
-		case err == nil:
-		case errors.As(err, new(*LimitError)):
-			return err
-		case statErr != nil:
-			return fmt.Errorf("watch: %s: %w", root, statErr)
-		}
-	}
-	if statErr != nil || !fi.IsDir() {
-		return nil
-	}
-	return n.walk(ctx, root, false)
-}
-
 // watchDir adds or updates the watch on dir. only non-empty restricts a new
-// watch to that entry name; "" makes the watch count every entry.
-func (n *inotify) watchDir(dir, only string) error {
+// watch to that entry name, a root or not; "" makes the watch count every
+// entry.
+func (n *inotify) watchDir(dir, only string, root bool) error {
 	wd, err := n.ops.addWatch(n.fd, dir, watchMask)
 	if err != nil {
 		if errors.Is(err, unix.ENOSPC) {
@@ -169,7 +150,7 @@ func (n *inotify) watchDir(dir, only string) error {
 	case only == "":
 		d.only = nil
 	case d.only != nil:
-		d.only[only] = true
+		d.only[only] = d.only[only] || root
 	}
 	return nil
 }
@@ -208,7 +189,7 @@ func (n *inotify) walk(ctx context.Context, dir string, report bool) error {
 		}
 		dir := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if err := n.watchDir(dir, ""); err != nil {
+		if err := n.watchDir(dir, "", false); err != nil {
 			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 				continue // gone or replaced meanwhile: its parent reports it
 			}
@@ -327,7 +308,8 @@ func (n *inotify) parse(buf []byte) {
 func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	if mask&unix.IN_Q_OVERFLOW != 0 {
 		n.cfg.logf("watch: the inotify queue overflowed: some changes were lost")
-		n.cfg.emit(Event{Overflow: true})
+		n.resync()
+		n.cfg.emit(Event{Overflow: true}) // after resync: what changes from here on is seen
 		return
 	}
 	d := n.byWD[wd]
@@ -336,10 +318,12 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	}
 	if mask&unix.IN_IGNORED != 0 {
 		n.drop(d)
+		n.settleBelow(d.path) // a folder above a root is gone: watch from higher up
 		return
 	}
-	if len(name) == 0 || (d.only != nil && !d.only[string(name)]) {
-		return // the folder itself (its parent reports it), or not a root
+	isRoot, ok := d.only[string(name)]
+	if len(name) == 0 || (d.only != nil && !ok) {
+		return // the folder itself (its parent reports it), or neither a root nor on the way to one
 	}
 	isDir := mask&unix.IN_ISDIR != 0
 	if isDir && mask&(unix.IN_CREATE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO) == 0 {
@@ -357,6 +341,12 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	}
 	if isDir && mask&(unix.IN_MOVED_FROM|unix.IN_DELETE) != 0 {
 		n.unwatchTree(p)
+	}
+	if d.only != nil && !isRoot {
+		if isDir && mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
+			n.settleBelow(p) // a folder on the way down to a root: no change by itself
+		}
+		return
 	}
 	op := opOf(mask)
 	if op == Create && !isDir && n.symlink(p) {

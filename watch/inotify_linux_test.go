@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -113,6 +114,121 @@ func TestWatcher_InotifyLimitReachedLaterIsLoggedOnce(t *testing.T) {
 	want := limitMessage + "; changes in new folders are not seen"
 	if len(logs) != 1 || logs[0] != want {
 		t.Fatalf("logs = %q\nwant [%q]", logs, want)
+	}
+}
+
+func TestWatcher_FolderAboveRootRecreated(t *testing.T) {
+	tests := []struct {
+		name string
+		root string // watched, relative to the test's folder
+		file string // at or below root: made, then edited
+		gone string // the folder above root removed after start ("": missing at start)
+		wait bool   // see the removal before making the folder again
+	}{
+		{"parent of a folder root", "pkg/api", "pkg/api/a.go", "pkg", true},
+		{"parent of a file root", "config/app.yaml", "config/app.yaml", "config", true},
+		{"grandparent of a folder root", "a/b/c", "a/b/c/x.go", "a", true},
+		{"parent removed and made again at once", "pkg/api", "pkg/api/a.go", "pkg", false},
+		{"two levels missing at start", "gen/proto", "gen/proto/x.go", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			root, file := filepath.Join(dir, tt.root), filepath.Join(dir, tt.file)
+			if tt.gone != "" {
+				writeFile(t, file, "v1")
+			}
+			w := startWatcher(t, Options{Roots: []string{root}, Base: dir})
+			if tt.gone != "" {
+				if err := os.RemoveAll(filepath.Join(dir, tt.gone)); err != nil {
+					t.Fatal(err)
+				}
+				if tt.wait {
+					collect(t, w, file) // the removal is a change
+				}
+			}
+			// Beside the root, on the way down to it: no change. Events come
+			// in order: had it counted, it would be in a batch by file's.
+			writeFile(t, filepath.Join(filepath.Dir(root), "beside.txt"), "x")
+			writeFile(t, file, "v2")
+			for _, p := range seen(collect(t, w, file)) {
+				if !within(p, root) {
+					t.Errorf("change outside the root: %s", p)
+				}
+			}
+			writeFile(t, file, "v3") // and the watches hold
+			collect(t, w, file)
+		})
+	}
+}
+
+// TestInotify_OverflowResyncsWatches overflows the kernel's queue for real:
+// the reader is stuck handing over its first event to a channel nobody
+// reads yet, while files are made until the queue is full. A folder made
+// then is watched after the overflow, and the watches of two folders
+// removed then are dropped (their removal was lost with the rest).
+func TestInotify_OverflowResyncsWatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 10,000 files")
+	}
+	queued := readSysctl("fs.inotify.max_queued_events")
+	if queued == 0 || queued > 1<<16 {
+		t.Skipf("fs.inotify.max_queued_events = %d: too many files to overflow it", queued)
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"keep", "gone1", "gone2"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan Event)
+	c := &config{roots: []string{dir}, ign: newIgnorer(dir, []string{dir}, nil, t.Logf), logf: t.Logf, events: events, ctx: ctx}
+	n, err := startInotify(ctx, c, realOps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel() // unblocks a reader stuck in emit
+		n.close()
+	}()
+	// A read takes at most 64 KiB, 2,048 events of 32 bytes; each file
+	// makes two (IN_CREATE, IN_CLOSE_WRITE).
+	for i := range (queued+2048)/2 + 64 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newDir := filepath.Join(dir, "new")
+	if err := os.Mkdir(newDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"gone1", "gone2"} {
+		if err := os.Remove(filepath.Join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(want func(Event) bool, what string) {
+		t.Helper()
+		timeout := time.After(10 * time.Second) // bounds a failure only
+		for {
+			select {
+			case ev := <-events:
+				if want(ev) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %s within 10s", what)
+			}
+		}
+	}
+	next(func(ev Event) bool { return ev.Overflow }, "overflow")
+	f := filepath.Join(newDir, "f.go")
+	writeFile(t, f, "x")
+	next(func(ev Event) bool { return ev.Path == f }, "event for "+f+", in a folder made during the overflow")
+	// dir's parent, dir, keep and new
+	if got := n.watched(); got != 4 {
+		t.Fatalf("watched() = %d, want 4: the removed folders' watches must be dropped", got)
 	}
 }
 

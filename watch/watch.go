@@ -189,8 +189,10 @@ func (w *Watcher) shutdown() {
 
 // Watched returns how many folders hold a watch (for tests, benchmarks and
 // debugging). On Linux that is every watched folder, plus the parent of each
-// root (watched for the root's own creation, removal and renaming); on
-// other systems one recursive watch per root.
+// root (watched for the root's own creation, removal and renaming), or
+// while that is missing its nearest existing ancestor (which stays watched
+// once the folders below it are back); on other systems one recursive watch
+// per root.
 func (w *Watcher) Watched() int { return w.be.watched() }
 
 // LimitError reports that the OS refused a watch because a per-user limit
