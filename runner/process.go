@@ -182,6 +182,14 @@ func forkExec(s spec, stdout, stderr *os.File) (int, error) {
 		Sys:   proc.Attr(),
 	})
 	if err != nil {
+		if s.dir != "" {
+			// The child's chdir fails as its exec would: say which.
+			if fi, serr := os.Stat(s.dir); serr != nil {
+				return 0, fmt.Errorf("dir %s: %w", s.dir, errors.Unwrap(serr))
+			} else if !fi.IsDir() {
+				return 0, fmt.Errorf("dir %s: %w", s.dir, syscall.ENOTDIR)
+			}
+		}
 		return 0, &os.PathError{Op: "fork/exec", Path: path, Err: err}
 	}
 	return pid, nil
