@@ -116,21 +116,31 @@ func (j *journal) changes(n int) {
 	j.post(func(s *state.State) { s.EventCounter += int64(n) })
 }
 
+// elsewhere is what the state file says of a service that another
+// procman (an up or watch of the project) supervises.
+type elsewhere struct {
+	pid   int  // that procman's
+	ready bool // every replica is ready (the state does not tell a restart's backoff from a service left down)
+}
+
 // supervisedElsewhere reports whether service name (or one of its
-// replicas) runs right now under another procman (an up or watch of the
-// project), and that procman's pid.
-func (j *journal) supervisedElsewhere(name string) (pid int, ok bool) {
+// replicas) is supervised right now by another procman, whatever its
+// state (running, between restarts, stopped), and what the state says.
+func (j *journal) supervisedElsewhere(name string) (elsewhere, bool) {
 	if j.store == nil || j.supervisor {
-		return 0, false
+		return elsewhere{}, false
 	}
 	st, err := j.store.Status()
 	if err != nil || !st.Active {
-		return 0, false
+		return elsewhere{}, false
 	}
+	e, ok := elsewhere{pid: st.PID, ready: true}, false
 	for key, t := range st.Tasks {
-		if base, _, replica := tasks.SplitReplica(key); (key == name || replica && base == name) && t.Running {
-			return st.PID, true
+		if base, _, replica := tasks.SplitReplica(key); key == name || replica && base == name {
+			ok = true
+			e.ready = e.ready && t.Status == "ready"
 		}
 	}
-	return 0, false
+	e.ready = e.ready && ok
+	return e, ok
 }

@@ -419,10 +419,19 @@ func (r *Runner) runNode(ctx context.Context, n *node, target bool) {
 		return
 	}
 	if n.t.Kind == tasks.Service {
-		if pid, ok := r.journal.supervisedElsewhere(n.t.Name); ok && !target {
+		if e, ok := r.journal.supervisedElsewhere(n.t.Name); ok && !target {
 			// a second instance would only fight the first for its port
+			pid := e.pid
 			r.out.Logf(Info, "%s runs under procman pid %d: using it", n.t.Name, pid)
 			n.setStatus(Skipped, fmt.Sprintf("runs under procman pid %d", pid), r.clock.Now())
+			if err := r.awaitElsewhere(n, pid); err != nil {
+				n.err = err
+				r.neverStarts(n, err)
+				if !errors.Is(err, context.Canceled) {
+					r.fail(err)
+				}
+				return
+			}
 			n.markReady()
 			r.neverStarts(n, fmt.Errorf("%s runs under procman pid %d: control it there", n.t.Name, pid))
 			return
@@ -464,6 +473,44 @@ func (r *Runner) superviseAll(n *node) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.failure
+}
+
+// elsewherePoll is how often a run looks at the state file for a service
+// that another procman supervises to be ready; elsewhereWait is how long
+// it waits at least (a ready probe's timeout when longer).
+const (
+	elsewherePoll = 50 * time.Millisecond
+	elsewhereWait = 30 * time.Second
+)
+
+// awaitElsewhere waits until service n, which procman pid supervises, is
+// ready (every replica), as the state file says: a run's task that
+// depends on it must not start before it, and during a restart's backoff
+// the service is not running yet is still the other procman's. The
+// supervisor writes its state within 25 ms of a change; no other event
+// tells this process.
+func (r *Runner) awaitElsewhere(n *node, pid int) error {
+	limit := elsewhereWait
+	if n.t.Ready != nil {
+		limit = max(limit, n.t.Ready.Timeout)
+	}
+	deadline := r.clock.After(limit)
+	for {
+		e, ok := r.journal.supervisedElsewhere(n.t.Name)
+		switch {
+		case !ok || e.pid != pid:
+			return &TaskError{Task: n.t.Name, Err: fmt.Errorf("procman pid %d that supervised %s stopped", pid, n.t.Name)}
+		case e.ready:
+			return nil
+		}
+		select {
+		case <-r.clock.After(elsewherePoll):
+		case <-deadline:
+			return &TaskError{Task: n.t.Name, Err: fmt.Errorf("%s under procman pid %d is not ready after %v: see procman ps, or procman start %s", n.t.Name, pid, limit, n.t.Name)}
+		case <-r.stopping:
+			return context.Canceled
+		}
+	}
 }
 
 // neverStarts answers, for why, every command to the units of service n,
