@@ -25,8 +25,9 @@ type node struct {
 	stopped    chan struct{} // closed when stopAll is done with it
 	err        error         // why it failed; read after finished
 
-	watcher *watch.Watcher // its watch, if any; set before any trigger runs
-	need    int            // its watch's changes_needed
+	watcher *watch.Watcher     // its watch, if any; set before any trigger runs
+	need    int                // its watch's changes_needed
+	sums    map[string]fileSum // the changed files that made it act, as they were then (triggerMu)
 
 	readyOnce  sync.Once
 	downOnce   sync.Once

@@ -163,7 +163,7 @@ func (r *Runner) Trigger(ctx context.Context, name string, b watch.Batch) error 
 	if r.isStopping() || n == nil {
 		return nil
 	}
-	if b = r.unclaimed(n, b); len(b.Paths) == 0 && !b.Overflow {
+	if b = r.sameAsLast(n, r.unclaimed(n, b)); len(b.Paths) == 0 && !b.Overflow {
 		return nil
 	}
 	if r.unchangedSources(n, b) {
