@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procman/procman/control"
 	"github.com/procman/procman/runner"
 	"github.com/procman/procman/runner/logs"
 	"github.com/procman/procman/runner/state"
@@ -23,7 +24,8 @@ import (
 
 // notifyEnv names the descriptor on which the background process of
 // procman up -d tells the command that started it how the start went:
-// "ready", or "failed TASK MESSAGE", one line.
+// "ready", "done" (its run ended well before it said ready: once and
+// plain tasks only, nothing watched), or "failed TASK MESSAGE", one line.
 const notifyEnv = "PROCMAN_NOTIFY_FD"
 
 // detached is the background process's side of procman up -d.
@@ -48,12 +50,14 @@ func detachedChild() *detached {
 // ready says that every task is ready.
 func (d *detached) ready() { d.say("ready\n") }
 
-// ended says how the run ended, when it ended before it was ready.
+// ended says how the run ended, when it ended before it was ready: done
+// for nil, else failed.
 func (d *detached) ended(err error) {
-	task, msg := "", "procman ended"
-	if err != nil {
-		msg = err.Error()
+	if err == nil {
+		d.say("done\n")
+		return
 	}
+	task, msg := "", err.Error()
 	var te *runner.TaskError
 	var ee *runner.ExitError
 	switch {
@@ -75,10 +79,11 @@ func (d *detached) say(line string) {
 
 // background starts procman up in its own session, its messages appended
 // to .procman/logs/procman.log and its tasks' output to their log files,
-// and waits until every task is ready (then prints ps and returns nil) or
-// the start failed (then the background process has stopped everything:
-// it prints why, with the failed task's last lines, and returns exit 1).
-// Ctrl-C stops the waiting, not the start.
+// and waits until every task is ready (then prints ps and returns nil),
+// the run ended well (once and plain tasks only: it says so and returns
+// nil) or the start failed (then the background process has stopped
+// everything: it prints why, with the failed task's last lines, and
+// returns exit 1). Ctrl-C stops the waiting, not the start.
 func (c *UpCmd) background(ctx context.Context, g *Globals, p *project) error {
 	store, err := state.Open(p.cfg.Dir)
 	if err != nil {
@@ -93,35 +98,10 @@ func (c *UpCmd) background(ctx context.Context, g *Globals, p *project) error {
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return err
 	}
-	logPath := filepath.Join(logDir, "procman.log")
-	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	bg := &backgrounded{logPath: filepath.Join(logDir, "procman.log"), began: time.Now().Truncate(time.Millisecond)}
+	pr, err := bg.start(p.cfg.Dir, c.backgroundArgs(g, p))
 	if err != nil {
 		return err
-	}
-	fi, _ := logFile.Stat()
-	from := fi.Size()
-	exe, err := os.Executable()
-	if err != nil {
-		logFile.Close()
-		return err
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		logFile.Close()
-		return err
-	}
-	began := time.Now().Truncate(time.Millisecond)
-	cmd := exec.Command(exe, c.backgroundArgs(g, p)...)
-	cmd.Dir = p.cfg.Dir
-	cmd.Env = append(os.Environ(), notifyEnv+"=3")
-	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = logFile, logFile, []*os.File{pw}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	pw.Close()
-	logFile.Close()
-	if err != nil {
-		pr.Close()
-		return fmt.Errorf("start procman in the background: %w", err)
 	}
 	got := make(chan string, 1)
 	go func() {
@@ -132,26 +112,113 @@ func (c *UpCmd) background(ctx context.Context, g *Globals, p *project) error {
 	var line string
 	select {
 	case line = <-got:
-	case <-ctx.Done(): // it goes on: what was asked is not undone
-		fmt.Fprintf(os.Stderr, "procman | procman pid %d goes on starting in the background; procman ps shows how far it got, procman down stops it\n", cmd.Process.Pid)
-		return ctx.Err()
+	case <-ctx.Done():
+		return bg.interrupted(ctx)
 	}
-	if line == "ready\n" {
-		fmt.Fprintf(os.Stderr, "procman | procman pid %d runs in the background; its own messages go to %s\n", cmd.Process.Pid, relTo(p.cfg.Dir, logPath))
-		go cmd.Wait() // it lives on; the kernel reparents it when this process exits
-		return (&PsCmd{}).Run(ctx, g)
+	switch line {
+	case "ready\n":
+		ps, err := control.AskPS(ctx, p.stateDir())
+		if err != nil && ctx.Err() == nil {
+			// Its run ended right after it was ready (a service that
+			// ended for good, procman down): it has gone, or goes.
+			select {
+			case werr := <-bg.exited:
+				return bg.over(werr)
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			return bg.interrupted(ctx)
+		}
+		fmt.Fprintf(os.Stderr, "procman | procman pid %d runs in the background; its own messages go to %s\n", bg.pid, relTo(p.cfg.Dir, bg.logPath))
+		w := bufio.NewWriter(os.Stdout)
+		writePS(w, ps, time.Now())
+		return w.Flush() // the kernel reparents it when this process exits
+	case "done\n":
+		return bg.over(<-bg.exited)
 	}
-	werr := cmd.Wait()
-	fields := strings.SplitN(strings.TrimSpace(strings.TrimPrefix(line, "failed ")), " ", 2)
+	return bg.failed(p.stateDir(), line)
+}
+
+// interrupted says that the background process goes on, when Ctrl-C
+// stopped the waiting for it: what was asked is not undone.
+func (bg *backgrounded) interrupted(ctx context.Context) error {
+	fmt.Fprintf(os.Stderr, "procman | procman pid %d goes on starting in the background; procman ps shows how far it got, procman down stops it\n", bg.pid)
+	return ctx.Err()
+}
+
+// backgrounded is procman up -d's background process, seen from the
+// command that started it.
+type backgrounded struct {
+	logPath string     // its messages, .procman/logs/procman.log
+	from    int64      // the size of logPath before it started
+	began   time.Time  // when it started, to the millisecond
+	pid     int        // its pid
+	exited  chan error // gets cmd.Wait's error when it exits
+}
+
+// start starts the background process with args in dir, and returns the
+// pipe on which it says how the start went.
+func (bg *backgrounded) start(dir string, args []string) (*os.File, error) {
+	logFile, err := os.OpenFile(bg.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	fi, _ := logFile.Stat()
+	bg.from = fi.Size()
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), notifyEnv+"=3")
+	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = logFile, logFile, []*os.File{pw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, fmt.Errorf("start procman in the background: %w", err)
+	}
+	bg.pid, bg.exited = cmd.Process.Pid, make(chan error, 1)
+	go func() { bg.exited <- cmd.Wait() }()
+	return pr, nil
+}
+
+// over reports a background run that has ended by itself, and exited
+// with err: when it exited 0, every task finished and nothing is left
+// running (its messages say what ran); else it failed after it was ready,
+// and its messages say why (exit 1).
+func (bg *backgrounded) over(err error) error {
+	printFrom(bg.logPath, bg.from)
+	if err != nil {
+		return exitError(1)
+	}
+	fmt.Fprintln(os.Stderr, "procman | every task finished; nothing is left running (procman logs shows their output)")
+	return nil
+}
+
+// failed reports a start that failed, as line says ("failed TASK
+// MESSAGE", or nothing when the process ended without a word): exit 2 for
+// a usage or config error, which procman's messages name, else exit 1
+// after its messages and the failed task's last lines.
+func (bg *backgrounded) failed(stateDir, line string) error {
+	werr := <-bg.exited
+	printFrom(bg.logPath, bg.from)
 	var ee *exec.ExitError
 	if line == "" && errors.As(werr, &ee) && ee.ExitCode() == 2 {
-		printFrom(logPath, from) // a usage or config error: procman said which
 		return exitError(2)
 	}
-	printFrom(logPath, from)
+	fields := strings.SplitN(strings.TrimSpace(strings.TrimPrefix(line, "failed ")), " ", 2)
 	if task := fields[0]; task != "" {
-		lines, _ := logs.ReadFiles(p.stateDir(), []string{task}, 20)
-		lines = slices.DeleteFunc(lines, func(l logs.Line) bool { return l.Time.Before(began) }) // an earlier run's
+		lines, _ := logs.ReadFiles(stateDir, []string{task}, 20)
+		lines = slices.DeleteFunc(lines, func(l logs.Line) bool { return l.Time.Before(bg.began) }) // an earlier run's
 		if len(lines) > 0 {
 			fmt.Fprintf(os.Stderr, "procman | %s's last lines:\n", task)
 			for _, l := range lines {

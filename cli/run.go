@@ -37,18 +37,18 @@ func (c *RunCmd) Run(ctx context.Context, g *Globals, sig *signals) error {
 	return p.execute(ctx, sig, []string{c.Task}, runner.Options{Force: c.Force, Args: c.Args})
 }
 
-// execute runs targets with o: it checks them, pads the output to their
-// plan, opens the session (a supervisor's with o.Supervise: lock, crash
-// recovery, guard, control socket), keeps the tasks' output in the log
-// book, and runs them until they end. A supervisor stopped by procman down
-// returns nil.
+// execute runs targets with o: it checks them, pads the output to the
+// names that print in their plan, opens the session (a supervisor's with
+// o.Supervise: lock, crash recovery, guard, control socket), keeps the
+// tasks' output in the log book, and runs them until they end. A
+// supervisor stopped by procman down returns nil.
 func (p *project) execute(ctx context.Context, sig *signals, targets []string, o runner.Options) error {
 	sig.arm()
 	order, err := p.cfg.Plan(targets...)
 	if err != nil {
 		return &usageError{err}
 	}
-	p.out.Pad(order)
+	p.out.Pad(printedNames(p.cfg, order, o.Formation))
 	o.Out, o.Kill, o.RunID = p.out, sig.kill, newRunID()
 	o.Progress = p.detached == nil && isatty.IsTerminal(os.Stderr.Fd())
 	guarded := o.Supervise
@@ -74,6 +74,9 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 	defer stop(nil)
 	if p.detached != nil {
 		o.FailFast, o.OnReady = true, p.detached.ready
+		if endsWhenDone(p.cfg, order, o) {
+			o.OnReady = nil // it says "done" as it ends, not "ready" just before
+		}
 	}
 	r := runner.New(p.cfg, s.options(o))
 	var srv *control.Server
@@ -111,6 +114,51 @@ func (p *project) execute(ctx context.Context, sig *signals, targets []string, o
 		return exitError(1) // it said why
 	}
 	return err
+}
+
+// printedNames returns the names whose lines a run of order prints: a
+// task's own, or for a service that starts with more than one replica
+// (formation's count, else its replicas:) NAME.1 ... NAME.N, as the runner
+// names them; none for a service that starts with none.
+func printedNames(cfg *tasks.Config, order []string, formation map[string]int) []string {
+	var names []string
+	for _, name := range order {
+		t := cfg.Tasks[name]
+		n := 1
+		if t.Kind == tasks.Service {
+			n = t.Replicas
+			if c, ok := formation[name]; ok {
+				n = c
+			}
+		}
+		switch {
+		case n == 1:
+			names = append(names, name)
+		case n > 1:
+			for i := 1; i <= n; i++ {
+				names = append(names, fmt.Sprintf("%s.%d", name, i))
+			}
+		}
+	}
+	return names
+}
+
+// endsWhenDone reports whether a run of order with o ends by itself as
+// soon as every task has finished: no service, nothing watched. The
+// background process of procman up -d then says how it went only when its
+// run has ended, so that up -d returns once it has gone: a second up -d
+// right after finds no supervisor in its way.
+func endsWhenDone(cfg *tasks.Config, order []string, o runner.Options) bool {
+	if o.Persist {
+		return false
+	}
+	for _, name := range order {
+		t := cfg.Tasks[name]
+		if t.Kind == tasks.Service || (o.Watch && t.Watch != nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // dryRun prints what running targets would do, in order, and runs nothing.

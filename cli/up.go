@@ -13,7 +13,7 @@ type UpCmd struct {
 	Force     bool     `help:"Run once tasks even when they are up to date."`
 	DryRun    bool     `help:"Print the plan and run nothing."`
 	NoWatch   bool     `help:"Do not watch files, even where tasks have a watch block."`
-	Detach    bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps), or failed to start."`
+	Detach    bool     `short:"d" help:"Run in the background: return once every service is ready (printing ps) or every task is done, or one failed to start."`
 	Formation string   `short:"m" placeholder:"NAME=N,..." help:"Replicas of services for this run, as foreman's -m: web=2,worker=0 (all=N for the others)."`
 	TUI       bool     `name:"tui" help:"Show the dashboard instead of the prefixed output; q stops everything, as Ctrl-C does."`
 }

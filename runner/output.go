@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/procman/procman/runner/lines"
 	"github.com/procman/procman/runner/logs"
+	"github.com/procman/procman/tasks"
 )
 
 // maxLine is the longest piece of a line written as one prefixed line; a
@@ -94,28 +95,56 @@ func sameFile(a, b io.Writer) bool {
 
 // SetNames fixes the prefix of every task: colours stable by sorted name
 // (pass every task of the config, so that a task keeps its colour whatever
-// is run), names padded to the longest of them. Pad narrows the padding to
-// the tasks of one run.
+// is run), names padded to the longest of them. A replica's name, NAME.i,
+// takes NAME's colour, and among names takes none of its own when NAME is
+// there too. Pad narrows the padding to the names of one run.
 func (o *Output) SetNames(names []string) {
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
+	sorted := slices.Compact(slices.Sorted(slices.Values(names)))
 	o.pmu.Lock()
 	defer o.pmu.Unlock()
 	o.colors = make(map[string]color.Attribute, len(sorted))
-	for i, n := range sorted {
+	i := 0
+	for _, n := range sorted {
+		if base, _, ok := tasks.SplitReplica(n); ok {
+			if _, found := slices.BinarySearch(sorted, base); found {
+				continue
+			}
+		}
 		o.colors[n] = palette[i%len(palette)]
+		i++
+	}
+	for _, n := range sorted { // NAME sorts before NAME.i
+		if c, ok := o.colorOf(n); ok {
+			o.colors[n] = c
+		}
 	}
 	o.padTo(sorted)
 }
 
-// Pad pads the prefixes to the longest of names: the tasks of this run.
+// Pad pads the prefixes to the longest of names: those that print in this
+// run, replicas (NAME.i) included. A name that is longer and comes later
+// (procman scale web=10 adds web.10) is padded to its own length; the
+// others keep theirs.
 func (o *Output) Pad(names []string) {
 	o.pmu.Lock()
 	defer o.pmu.Unlock()
 	o.padTo(names)
 }
 
-// padTo makes the prefixes for width max(len(names)); pmu is held.
+// colorOf returns the colour of name: its own, or for a replica NAME.i
+// NAME's; ok is false when there is neither. pmu is held.
+func (o *Output) colorOf(name string) (c color.Attribute, ok bool) {
+	if c, ok = o.colors[name]; ok {
+		return c, true
+	}
+	if base, _, split := tasks.SplitReplica(name); split {
+		c, ok = o.colors[base]
+	}
+	return c, ok
+}
+
+// padTo makes the prefixes for width max(len(names)), of every name with
+// a colour and every replica among names; pmu is held.
 func (o *Output) padTo(names []string) {
 	width := 0
 	for _, n := range names {
@@ -124,6 +153,11 @@ func (o *Output) padTo(names []string) {
 	o.prefixes = make(map[string][]byte, len(o.colors)+1)
 	for n, c := range o.colors {
 		o.prefixes[n] = o.makePrefix(n, max(width, len(n)), c)
+	}
+	for _, n := range names {
+		if c, ok := o.colorOf(n); ok && o.prefixes[n] == nil {
+			o.prefixes[n] = o.makePrefix(n, max(width, len(n)), c)
+		}
 	}
 	o.prefixes["procman"] = o.makePrefix("procman", max(width, len("procman")), color.Bold)
 	o.width = width
@@ -154,17 +188,19 @@ func (o *Output) SetMessages(w io.Writer) {
 // its file and tail of each task, for procman logs.
 func (o *Output) Keep(book *logs.Book) { o.book.Store(book) }
 
-// prefix returns the prefix for name, making one for a name SetNames did
-// not know.
+// prefix returns the prefix for name, making one for a name SetNames and
+// Pad did not know: a replica that procman scale added (coloured as its
+// task), or another name (not coloured).
 func (o *Output) prefix(name string) []byte {
 	o.pmu.RLock()
 	p, ok := o.prefixes[name]
 	w := o.width
+	c, _ := o.colorOf(name) // color.Reset when it has none
 	o.pmu.RUnlock()
 	if ok {
 		return p
 	}
-	return o.makePrefix(name, max(w, len(name)), color.Reset)
+	return o.makePrefix(name, max(w, len(name)), c)
 }
 
 // stamp returns the timestamp put before each line, or nil.

@@ -82,6 +82,53 @@ func TestOutput_PadToTheTasksOfTheRun(t *testing.T) {
 	}
 }
 
+func TestOutput_ReplicasPaddedAndColouredAsTheirTask(t *testing.T) {
+	// web and worker are cyan and yellow by sorted name; the run prints
+	// web.1, web.2, worker.1 and worker.2 (up -m web=2,worker=2).
+	tests := []struct {
+		name  string
+		task  string // whose line is written
+		color bool
+		want  string
+	}{
+		{"padded to the longest replica", "web.2", false, "web.2    | a\n"},
+		{"the longest replica", "worker.2", false, "worker.2 | a\n"},
+		{"replica coloured as its task", "web.2", true, "\x1b[36mweb.2    |\x1b[0m a\n"},
+		{"other task's replica", "worker.1", true, "\x1b[33mworker.1 |\x1b[0m a\n"},
+		{"replica added by scale later", "web.3", true, "\x1b[36mweb.3    |\x1b[0m a\n"},
+		{"longer replica added later keeps its length", "worker.10", false, "worker.10 | a\n"},
+		{"unknown name", "other", false, "other    | a\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			o := NewOutput(&out, io.Discard, OutputOptions{Color: tc.color})
+			o.SetNames([]string{"worker", "web"})
+			o.Pad([]string{"web.1", "web.2", "worker.1", "worker.2"})
+			o.Copy(tc.task, false, strings.NewReader("a\n"), nil)
+			if got := out.String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOutput_ReplicasAmongNamesTakeNoColourOfTheirOwn(t *testing.T) {
+	// procman logs names the tasks of the config and those of its lines:
+	// worker keeps the colour it has under up, and web.2 has web's.
+	var out syncBuffer
+	o := NewOutput(&out, io.Discard, OutputOptions{Color: true})
+	o.SetNames([]string{"web", "worker", "web.1", "web.2", "worker"})
+	o.Pad([]string{"web.2", "worker"})
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o.Line("web.2", at, []byte("a"))
+	o.Line("worker", at, []byte("b"))
+	want := "\x1b[36mweb.2  |\x1b[0m a\n\x1b[33mworker |\x1b[0m b\n"
+	if got := out.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestOutput_LevelFiltersProcmanMessages(t *testing.T) {
 	var errs syncBuffer
 	o := NewOutput(io.Discard, &errs, OutputOptions{Level: Warn})
