@@ -19,7 +19,10 @@ const (
 	Attrib
 	// Create: the path appeared. With Write too, it appeared complete
 	// (moved in, or found in a new folder); alone, it was just created and
-	// its content is still being written.
+	// its content is still being written. With Remove, it appeared and
+	// was gone again when the backend looked: a temporary file, even when
+	// its removal was reported first (rjeczalik/notify hands each event
+	// over from a goroutine of its own: they come in no set order).
 	Create
 	// Remove: the path is gone: deleted or moved away.
 	Remove
@@ -117,7 +120,10 @@ func (e entry) restless() bool { return !e.kept && e.gone && !e.born }
 // removed again since the last batch (a temporary file) is no change, a
 // created folder is none by itself, and a file counts once its writing
 // is done. The set is due when at least need paths count and the burst
-// has been quiet for the debounce, or at once after an overflow.
+// has been quiet for the debounce, or at once after an overflow. Under a
+// fixed debounce too, a save in progress is waited for: a file created in
+// place for up to HoldQuiet, a file that existed and is gone for up to
+// AutoQuiet.
 //
 // Add, Due and Take read no clock and start no goroutine: callers pass the
 // time, which makes the batching a function of events and time only. Run
@@ -131,6 +137,12 @@ type Batcher struct {
 	counted  int              // entries that count
 	held     int              // entries that are held
 	restless int              // entries that are restless
+
+	// temps holds the paths that a Take found created and gone again
+	// (temporary files), or created in place and still there (maybe a
+	// temporary file renamed after the hold): until when a report of
+	// their removal is still theirs, and no change.
+	temps map[string]time.Time
 
 	// Under Auto, a burst is a run of events with gaps below Settle.
 	burst      uint32 // the current burst's number
@@ -173,9 +185,13 @@ func (b *Batcher) Add(ev Event, now time.Time) {
 		b.held -= b2i(e.held())
 		b.restless -= b2i(e.restless())
 	}
-	if !seen {
-		e.born = op&Create != 0
+	switch {
+	case !seen:
+		late := b.lateTemp(ev.Path, op, now)
+		e.born = op&Create != 0 || late
 		e.fresh = e.born && op&Move == 0
+	case op&(Create|Remove) == Create|Remove:
+		e.born, e.fresh = true, true // its removal came first
 	}
 	switch {
 	case op&Remove != 0:
@@ -223,21 +239,51 @@ func (b *Batcher) Due(now time.Time) (due bool, wait time.Duration) {
 	return true, 0
 }
 
-// quietNeeded is the quiet time that closes the current burst: the fixed
-// debounce, or under Auto: HoldQuiet while a file created in place is
+// quietNeeded is the quiet time that closes the current burst. A fixed
+// debounce is that much quiet, but no less than HoldQuiet while a file
+// created in place is pending and AutoQuiet while a file is gone, so that
+// a save in progress does not trigger with a temporary file or a missing
+// original. Under Auto: HoldQuiet while a file created in place is
 // pending, Settle for a lone save (a burst that began after AutoQuiet of
 // quiet, changed one path and left nothing half done), AutoQuiet for
 // everything else.
 func (b *Batcher) quietNeeded() time.Duration {
-	switch {
-	case b.debounce != Auto:
+	if b.debounce != Auto {
+		switch {
+		case b.held > 0:
+			return max(b.debounce, HoldQuiet)
+		case b.restless > 0:
+			return max(b.debounce, AutoQuiet)
+		}
 		return b.debounce
+	}
+	switch {
 	case b.held > 0:
 		return HoldQuiet
 	case b.burstAlone && b.burstCount <= 1 && b.restless == 0:
 		return Settle
 	}
 	return AutoQuiet
+}
+
+// temp remembers p as a temporary file until then.
+func (b *Batcher) temp(p string, until time.Time) {
+	if b.temps == nil {
+		b.temps = make(map[string]time.Time)
+	}
+	b.temps[p] = until
+}
+
+// lateTemp reports whether op at now removes p, a temporary file that a
+// Take remembered, in time: removed late, or its removal reported late.
+// It forgets p either way.
+func (b *Batcher) lateTemp(p string, op Op, now time.Time) bool {
+	until, ok := b.temps[p]
+	if !ok {
+		return false
+	}
+	delete(b.temps, p)
+	return op&Remove != 0 && !now.After(until)
 }
 
 // b2i is 1 for true.
@@ -249,16 +295,31 @@ func b2i(v bool) int {
 }
 
 // Take returns the pending changes as a Batch and starts an empty set. A
-// file still being written stays pending: it counts once written.
+// file still being written stays pending: it counts once written. A file
+// created in place that the batch names may be a temporary file renamed
+// after the hold, and a temporary file gone already may have a report of
+// its removal still on the way (notify): a removal of either within
+// HoldQuiet after the batch was due is no change.
 func (b *Batcher) Take() Batch {
 	batch := Batch{Paths: make([]string, 0, b.counted), Overflow: b.overflow, Last: b.last}
+	for p, until := range b.temps {
+		if until.Before(b.last) {
+			delete(b.temps, p)
+		}
+	}
+	until := b.last.Add(b.quietNeeded() + HoldQuiet)
 	var keep []string
 	for p, e := range b.paths {
 		switch {
 		case e.counts():
 			batch.Paths = append(batch.Paths, p)
+			if e.held() {
+				b.temp(p, until)
+			}
 		case e.open:
 			keep = append(keep, p)
+		case e.born && e.gone:
+			b.temp(p, until)
 		}
 	}
 	slices.Sort(batch.Paths)

@@ -334,6 +334,9 @@ func TestBatcher_CountsWhatTheUserDid(t *testing.T) {
 			{Path: "/a", Op: Remove}, {Path: "/a", Op: Create}, {Path: "/a", Op: Write},
 		}, []string{"/a"}},
 		{"a deleted file counts", []Event{{Path: "/a", Op: Remove}}, []string{"/a"}},
+		{"a temporary file whose removal was reported first is no change", []Event{
+			{Path: "/tmp1", Op: Remove}, {Path: "/tmp1", Op: Create | Remove},
+		}, []string{}},
 		{"a new folder is no change by itself", []Event{{Path: "/d", Op: Create, Dir: true}}, []string{}},
 		{"the files of a new folder are", []Event{
 			{Path: "/d", Op: Create, Dir: true}, {Path: "/d/f", Op: Create | Write},
@@ -464,6 +467,239 @@ func TestBatcher_RunArmsSoonerWhenASaveCompletes(t *testing.T) {
 		}
 	}
 	clock.Advance(Settle)
+	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/a"}) {
+		t.Fatalf("batch = %v, want [/a]", got.Paths)
+	}
+}
+
+// batchAt is a batch, when it became due and when its last event was
+// seen, both from the first event.
+type batchAt struct {
+	at    time.Duration
+	last  time.Duration
+	paths []string
+}
+
+// simulate feeds events at their times through a Batcher, as Run would:
+// a batch is taken the moment it is due, before any later event.
+func simulate(events []Event, at []time.Duration, debounce time.Duration, need int) []batchAt {
+	b := NewBatcher(debounce, need)
+	var out []batchAt
+	var dueAt time.Time // when the pending changes are due; zero: not
+	fire := func() {
+		batch := b.Take()
+		if len(batch.Paths) > 0 {
+			out = append(out, batchAt{at: dueAt.Sub(t0), last: batch.Last.Sub(t0), paths: batch.Paths})
+		}
+		dueAt = time.Time{}
+	}
+	for i, ev := range events {
+		now := t0.Add(at[i])
+		if !dueAt.IsZero() && !dueAt.After(now) {
+			fire()
+		}
+		b.Add(ev, now)
+		due, wait := b.Due(now)
+		switch {
+		case due:
+			dueAt = now
+			fire()
+		case wait > 0:
+			dueAt = now.Add(wait)
+		default:
+			dueAt = time.Time{}
+		}
+	}
+	if !dueAt.IsZero() {
+		fire()
+	}
+	return out
+}
+
+// oneSave reports whether batches are what one save gives: one batch of
+// want; at debounce 0 maybe more of it, within Settle of the first
+// (re-touches, which the runner drops: the task started again after them).
+func oneSave(got []batchAt, want []string, debounce time.Duration) bool {
+	if len(got) == 0 || (len(got) > 1 && debounce != 0) {
+		return false
+	}
+	for _, b := range got {
+		if !slices.Equal(b.paths, want) || b.last >= got[0].at+Settle {
+			return false
+		}
+	}
+	return true
+}
+
+// timed is an event and when it is seen, from the first.
+type timed struct {
+	at time.Duration
+	ev Event
+}
+
+// unzip splits timed events for simulate.
+func unzip(tes []timed) (events []Event, at []time.Duration) {
+	for _, te := range tes {
+		events, at = append(events, te.ev), append(at, te.at)
+	}
+	return events, at
+}
+
+// µs is n microseconds.
+func µs(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// sedSave is `sed -i` on /a, as inotify reports it (testdata/saves/sed.txt),
+// from start on.
+func sedSave(start time.Duration, tmp string) []timed {
+	return []timed{
+		{start, Event{Path: tmp, Op: Create}},
+		{start + µs(3610), Event{Path: tmp, Op: Attrib}},
+		{start + µs(4095), Event{Path: tmp, Op: Write}},
+		{start + µs(4106), Event{Path: tmp, Op: Remove}},
+		{start + µs(4132), Event{Path: "/a", Op: Create | Write | Move}},
+	}
+}
+
+func TestBatcher_FixedDebounceWaitsForSaveInProgress(t *testing.T) {
+	var sedTwenty []timed // one file saved 20 times with sed -i, a second apart
+	for i := range 20 {
+		sedTwenty = append(sedTwenty, sedSave(time.Duration(i)*time.Second, fmt.Sprintf("/sed%02d", i))...)
+	}
+	tests := []struct {
+		name     string
+		debounce time.Duration
+		need     int
+		events   []timed
+		want     []batchAt // paths and due times (last is not compared)
+	}{
+		{"a temporary file renamed over the original after the debounce (GIO)", 20 * time.Millisecond, 1, []timed{
+			{0, Event{Path: "/.goutputstream-1", Op: Create}},
+			{µs(100), Event{Path: "/.goutputstream-1", Op: Write}}, // written, synced, closed
+			{40 * time.Millisecond, Event{Path: "/.goutputstream-1", Op: Remove}},
+			{40 * time.Millisecond, Event{Path: "/a", Op: Create | Write | Move}},
+		}, []batchAt{{at: 60 * time.Millisecond, paths: []string{"/a"}}}},
+		{"a temporary file and the original's open and close (gedit)", 20 * time.Millisecond, 1, []timed{
+			{0, Event{Path: "/.goutputstream-1", Op: Create}},
+			{µs(87), Event{Path: "/a", Op: Write}}, // the OLD content: GIO checks that it can write it
+			{µs(230795), Event{Path: "/.goutputstream-1", Op: Remove}},
+			{µs(230903), Event{Path: "/a", Op: Create | Write | Move}},
+			{µs(232340), Event{Path: "/a", Op: Write}},
+		}, []batchAt{{at: µs(232340) + 20*time.Millisecond, paths: []string{"/a"}}}},
+		{"one file saved 20 times with sed -i never reaches changes_needed 2", 0, 2, sedTwenty, nil},
+		{"one file saved twice with sed -i: two batches of it", 0, 1, sedTwenty[:10], []batchAt{
+			{at: µs(4132), paths: []string{"/a"}}, {at: time.Second + µs(4132), paths: []string{"/a"}},
+		}},
+		{"the original moved aside and written anew (vim)", 0, 1, []timed{
+			{0, Event{Path: "/a", Op: Remove}},
+			{µs(190), Event{Path: "/a", Op: Create}},
+			{µs(32386), Event{Path: "/a", Op: Attrib}},
+			{µs(32405), Event{Path: "/a", Op: Write}},
+		}, []batchAt{{at: µs(32405), paths: []string{"/a"}}}},
+		{"a deleted file waits AutoQuiet for its return", 0, 1, []timed{
+			{0, Event{Path: "/a", Op: Remove}},
+		}, []batchAt{{at: AutoQuiet, paths: []string{"/a"}}}},
+		{"a new file waits HoldQuiet for its rename", 0, 1, []timed{
+			{0, Event{Path: "/new", Op: Create}},
+			{time.Millisecond, Event{Path: "/new", Op: Write}},
+		}, []batchAt{{at: time.Millisecond + HoldQuiet, paths: []string{"/new"}}}},
+		{"a debounce longer than the hold is kept", time.Second, 1, []timed{
+			{0, Event{Path: "/new", Op: Create}},
+			{time.Millisecond, Event{Path: "/new", Op: Write}},
+		}, []batchAt{{at: time.Millisecond + time.Second, paths: []string{"/new"}}}},
+		{"a file written in place is due after the debounce", 20 * time.Millisecond, 1, []timed{
+			{0, Event{Path: "/a", Op: Write}},
+		}, []batchAt{{at: 20 * time.Millisecond, paths: []string{"/a"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, at := unzip(tt.events)
+			got := simulate(events, at, tt.debounce, tt.need)
+			ok := len(got) == len(tt.want)
+			for i := range got {
+				ok = ok && got[i].at == tt.want[i].at && slices.Equal(got[i].paths, tt.want[i].paths)
+			}
+			if !ok {
+				t.Fatalf("batches %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBatcher_TemporaryFileRenamedAfterTheHoldIsNamedOnce(t *testing.T) {
+	// A temporary file written at 1ms and removed at ms(1)+hold+after,
+	// hold being the quiet after which its batch was due.
+	save := func(hold, after time.Duration, renamed bool) []timed {
+		gone := time.Millisecond + hold + after
+		tes := []timed{
+			{0, Event{Path: "/.a.tmp", Op: Create}},
+			{time.Millisecond, Event{Path: "/.a.tmp", Op: Write}},
+			{gone, Event{Path: "/.a.tmp", Op: Remove}},
+		}
+		if renamed {
+			tes = append(tes, timed{gone, Event{Path: "/a", Op: Create | Write | Move}})
+		}
+		return tes
+	}
+	tests := []struct {
+		name    string
+		after   time.Duration // after the batch was due
+		renamed bool
+		want    [][]string
+	}{
+		{"renamed over the original soon after", 100 * time.Millisecond, true, [][]string{{"/.a.tmp"}, {"/a"}}},
+		{"renamed over the original HoldQuiet after", HoldQuiet, true, [][]string{{"/.a.tmp"}, {"/a"}}},
+		{"a new file deleted a while after counts", 10 * time.Second, false, [][]string{{"/.a.tmp"}, {"/.a.tmp"}}},
+	}
+	for _, tt := range tests {
+		for _, debounce := range []time.Duration{Auto, 0, 20 * time.Millisecond, time.Second} {
+			t.Run(fmt.Sprintf("%s/debounce %v", tt.name, debounce), func(t *testing.T) {
+				hold := HoldQuiet
+				if debounce != Auto {
+					hold = max(debounce, HoldQuiet)
+				}
+				events, at := unzip(save(hold, tt.after, tt.renamed))
+				got := simulate(events, at, debounce, 1)
+				var paths [][]string
+				for _, b := range got {
+					paths = append(paths, b.paths)
+				}
+				if !slices.EqualFunc(paths, tt.want, slices.Equal) || got[0].at != time.Millisecond+hold {
+					t.Fatalf("batches %v, want %v, the first at %v", got, tt.want, time.Millisecond+hold)
+				}
+			})
+		}
+	}
+}
+
+func TestBatcher_NamedNewFileWrittenAgainIsAFile(t *testing.T) {
+	for _, debounce := range []time.Duration{Auto, 0, 20 * time.Millisecond} {
+		t.Run(fmt.Sprintf("debounce %v", debounce), func(t *testing.T) {
+			b := NewBatcher(debounce, 1)
+			b.Add(Event{Path: "/new", Op: Create}, ms(0))
+			b.Add(Event{Path: "/new", Op: Write}, ms(1))
+			if got := b.Take().Paths; !slices.Equal(got, []string{"/new"}) {
+				t.Fatalf("first batch = %v, want [/new]", got)
+			}
+			b.Add(Event{Path: "/new", Op: Write}, ms(2)) // it existed at the batch
+			b.Add(Event{Path: "/new", Op: Remove}, ms(3))
+			if got := b.Take().Paths; !slices.Equal(got, []string{"/new"}) {
+				t.Fatalf("batch after its removal = %v, want [/new]", got)
+			}
+		})
+	}
+}
+
+func TestBatcher_RunWaitsForRenameUnderFixedDebounce(t *testing.T) {
+	clock := newFakeClock()
+	in, out := runBatcher(t, 20*time.Millisecond, 1, clock)
+	in <- Event{Path: "/.a.tmp", Op: Create}
+	in <- Event{Path: "/.a.tmp", Op: Write}
+	waitArmed(t, clock, HoldQuiet)
+	clock.Advance(40 * time.Millisecond)
+	in <- Event{Path: "/.a.tmp", Op: Remove}
+	in <- Event{Path: "/a", Op: Create | Write | Move}
+	waitArmed(t, clock, 20*time.Millisecond) // armed sooner: the save is complete
+	clock.Advance(20 * time.Millisecond)
 	if got := receive(t, out); !slices.Equal(got.Paths, []string{"/a"}) {
 		t.Fatalf("batch = %v, want [/a]", got.Paths)
 	}

@@ -192,6 +192,8 @@ func TestIgnored_BuiltinsAndExtra(t *testing.T) {
 		{"emacs autosave", "#main.go#", false, true},
 		{"vim probe", "4913", false, true},
 		{"mac finder", ".DS_Store", false, true},
+		{"jetbrains new content", "main.go___jb_tmp___", false, true},
+		{"jetbrains original", "main.go___jb_old___", false, true},
 		{"hash alone", "#", false, false},
 		{"gitignore rule", "x.gen", false, true},
 		{"extra glob", "dist/app.js", false, true},

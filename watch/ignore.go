@@ -15,7 +15,8 @@ const sep = filepath.Separator
 
 // alwaysIgnored reports whether a file or folder name is ignored whatever
 // the configuration says: version-control and tool folders, and the files
-// editors write beside the ones being edited.
+// editors write beside the ones being edited (vim's swap, probe and
+// backup, emacs' lock and autosave, JetBrains' safe write).
 func alwaysIgnored(name string) bool {
 	switch name {
 	case ".git", ".hg", ".svn", "node_modules", ".procman", "4913", ".DS_Store":
@@ -24,7 +25,8 @@ func alwaysIgnored(name string) bool {
 	n := len(name)
 	return strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swx") ||
 		strings.HasSuffix(name, "~") || strings.HasPrefix(name, ".#") ||
-		(n >= 2 && name[0] == '#' && name[n-1] == '#')
+		(n >= 2 && name[0] == '#' && name[n-1] == '#') ||
+		strings.HasSuffix(name, "___jb_tmp___") || strings.HasSuffix(name, "___jb_old___")
 }
 
 // ignorer decides which paths are ignored: the built-in names, the

@@ -8,7 +8,9 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -114,7 +116,8 @@ func (n *notifyBackend) receive(ctx context.Context) {
 	}
 }
 
-// handle filters one notify event and emits it as a change.
+// handle filters one notify event and emits it as a change, with what
+// happened to the path as far as notify and the path itself tell.
 func (n *notifyBackend) handle(ei notify.EventInfo) {
 	real := ei.Path()
 	for _, r := range n.roots {
@@ -138,9 +141,24 @@ func (n *notifyBackend) handle(ei notify.EventInfo) {
 				n.cfg.logf("%v", err)
 			}
 		}
-		n.cfg.emit(Event{Path: p})
+		exists := !errors.Is(err, fs.ErrNotExist)
+		n.cfg.emit(Event{Path: p, Op: opOfNotify(kindOf(ei.Event()), exists), Dir: isDir})
 		return
 	}
+}
+
+// kindOf returns the kind of a notify event, which notify splits so that
+// each holds one.
+func kindOf(e notify.Event) notifyKind {
+	switch {
+	case e&notify.Remove != 0:
+		return notifyRemove
+	case e&notify.Rename != 0:
+		return notifyRename
+	case e&notify.Create != 0:
+		return notifyCreate
+	}
+	return notifyWrite
 }
 
 // watched returns how many notify watches are in place.
