@@ -184,6 +184,8 @@ func TestIgnored_BuiltinsAndExtra(t *testing.T) {
 		{".git folder", ".git", true, true},
 		{".git file", "sub/.git", false, true},
 		{".procman", ".procman", true, true},
+		{"python bytecode cache", "app/__pycache__", true, true},
+		{"inside the bytecode cache", "app/__pycache__/mod.cpython-312.pyc", false, true},
 		{"inside node_modules", "node_modules/x/index.js", false, true},
 		{"vim swap", ".main.go.swp", false, true},
 		{"vim swx", ".main.go.swx", false, true},

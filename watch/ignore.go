@@ -14,12 +14,14 @@ import (
 const sep = filepath.Separator
 
 // alwaysIgnored reports whether a file or folder name is ignored whatever
-// the configuration says: version-control and tool folders, and the files
+// the configuration says: version-control and tool folders (Python's
+// bytecode cache among them: every import of an edited module rewrites it,
+// and it would restart a service a second time per save), and the files
 // editors write beside the ones being edited (vim's swap, probe and
 // backup, emacs' lock and autosave, JetBrains' safe write).
 func alwaysIgnored(name string) bool {
 	switch name {
-	case ".git", ".hg", ".svn", "node_modules", ".procman", "4913", ".DS_Store":
+	case ".git", ".hg", ".svn", "node_modules", ".procman", "__pycache__", "4913", ".DS_Store":
 		return true
 	}
 	n := len(name)
