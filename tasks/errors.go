@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Error is one problem in a config file. Error() reads "FILE:LINE:COL: MSG",
@@ -95,6 +97,44 @@ func fromYAML(file string, err error) ErrorList {
 		l = append(l, e)
 	}
 	return l
+}
+
+// locateYAML moves each of yaml.v3's syntax errors in data to the line
+// that causes it, with its column. yaml.v3 reports a mis-indented key or a
+// stray character at the line where the enclosing mapping starts, often
+// line 1 of a long file. The first prefix of data that fails with the same
+// message ends on the line at fault (a prefix cut at a line's end is
+// valid YAML up to it); prefixes fail from that line on, so a binary
+// search finds it. A tab in a line's indentation, which YAML forbids,
+// gets a message that says so.
+func locateYAML(data []byte, errs ErrorList) ErrorList {
+	lines := strings.SplitAfter(string(data), "\n")
+	for _, e := range errs {
+		if e.Pos.Line <= 0 || e.Pos.Line > len(lines) {
+			continue
+		}
+		from := e.Pos.Line - 1
+		k := from + sort.Search(len(lines)-from, func(i int) bool {
+			var doc yaml.Node
+			err := yaml.Unmarshal([]byte(strings.Join(lines[:from+i+1], "")), &doc)
+			if err == nil {
+				return false
+			}
+			l := fromYAML(e.File, err)
+			return len(l) > 0 && l[0].Msg == e.Msg
+		})
+		if k >= len(lines) {
+			continue // no prefix fails alike: keep what yaml.v3 said
+		}
+		line := lines[k]
+		indent := len(line) - len(strings.TrimLeft(line, " \t"))
+		e.Pos = Pos{Line: k + 1, Col: indent + 1}
+		if tab := strings.IndexByte(line[:indent], '\t'); tab >= 0 {
+			e.Pos.Col = tab + 1
+			e.Msg = "a tab in the indentation: YAML indents with spaces only"
+		}
+	}
+	return errs
 }
 
 // fromLines turns an error whose lines read "FILE:LINE: msg" into Errors;

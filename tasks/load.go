@@ -87,7 +87,7 @@ type topLevel struct {
 func (p *parser) loadYAML(c *Config, data []byte, opts LoadOptions) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.errs = append(p.errs, fromYAML(p.file, err)...)
+		p.errs = append(p.errs, locateYAML(data, fromYAML(p.file, err))...)
 		return
 	}
 	var root *yaml.Node

@@ -127,7 +127,23 @@ Procfile.yaml:5:1: no tasks defined`,
 	{
 		name: "yaml syntax error",
 		yaml: "tasks:\n  a: [\n",
-		want: `Procfile.yaml:2: did not find expected node content`,
+		want: `Procfile.yaml:2:3: did not find expected node content`,
+	},
+	{
+		// yaml.v3 says line 1, where the mapping starts
+		name: "yaml syntax error far below where its mapping starts",
+		yaml: "tasks:\n  a:\n    cmd: echo a\n  b:\n    cmd: echo b\n   deps: [a]\n  c:\n    cmd: echo c\n",
+		want: `Procfile.yaml:6:4: did not find expected key`,
+	},
+	{
+		name: "tab in the indentation",
+		yaml: "tasks:\n  a:\n\tcmd: echo a\n",
+		want: `Procfile.yaml:3:1: a tab in the indentation: YAML indents with spaces only`,
+	},
+	{
+		name: "unclosed flow mapping",
+		yaml: "tasks:\n  a:\n    cmd: echo a\n    env: {A: \"1\"\n  b:\n    cmd: echo b\n",
+		want: `Procfile.yaml:4:5: did not find expected ',' or '}'`,
 	},
 	{
 		name: "top level is a list",
