@@ -318,7 +318,7 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	}
 	if mask&unix.IN_IGNORED != 0 {
 		n.drop(d)
-		n.settleBelow(d.path) // a folder above a root is gone: watch from higher up
+		n.settleBelow(d.path, true) // a folder above a root is gone: watch from higher up
 		return
 	}
 	isRoot, ok := d.only[string(name)]
@@ -335,6 +335,9 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	}
 	if string(name) == ".gitignore" {
 		n.cfg.ign.forget(d.path)
+		if d.only == nil && !isDir && mask&(unix.IN_CREATE|unix.IN_CLOSE_WRITE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO) != 0 {
+			n.recheck(d.path) // before the events that follow: they are judged by the new rules
+		}
 	}
 	if d.only == nil && n.cfg.ign.ignored(p, isDir) {
 		return
@@ -344,7 +347,7 @@ func (n *inotify) handle(wd int32, mask uint32, name []byte) {
 	}
 	if d.only != nil && !isRoot {
 		if isDir && mask&(unix.IN_CREATE|unix.IN_MOVED_TO) != 0 {
-			n.settleBelow(p) // a folder on the way down to a root: no change by itself
+			n.settleBelow(p, true) // a folder on the way down to a root: no change by itself
 		}
 		return
 	}

@@ -45,6 +45,52 @@ func TestWatcher_IgnoredFoldersHoldNoWatch(t *testing.T) {
 	}
 }
 
+// TestWatcher_GitignoreEditRechecksWatchedFolders edits a nested .gitignore
+// while watching: a folder it ignores now loses its watches, and a folder it
+// no longer ignores is watched, without its files counting as changes.
+func TestWatcher_GitignoreEditRechecksWatchedFolders(t *testing.T) {
+	tests := []struct {
+		name          string
+		before, after string // src/.gitignore at start, then as edited
+		file          string // written after the edit
+		counts        bool   // file's change is seen
+		watched       int    // Watched() after the edit
+	}{
+		// dir's parent, dir, src, src/tmp, src/tmp/deep: 5 before.
+		{"folder ignored now", "gen/\n", "gen/\ntmp/\n", "src/tmp/t.go", false, 3},
+		{"file in a folder ignored now", "gen/\n", "gen/\ntmp/\n", "src/tmp/deep/d.go", false, 3},
+		{"folder no longer ignored", "gen/\n", "", "src/gen/g.go", true, 7},
+		{"file deep in a folder no longer ignored", "gen/\n", "", "src/gen/deep/d.go", true, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ignore := filepath.Join(dir, "src", ".gitignore")
+			writeFile(t, ignore, tt.before)
+			for _, p := range []string{"src/tmp/t.go", "src/tmp/deep/d.go", "src/gen/g.go", "src/gen/deep/d.go"} {
+				writeFile(t, filepath.Join(dir, p), "1")
+			}
+			w := startWatcher(t, Options{Roots: []string{dir}, Base: dir})
+			writeFile(t, ignore, tt.after)
+			collect(t, w, ignore) // handled: the watches are rechecked by then
+			if got := w.Watched(); got != tt.watched {
+				t.Errorf("Watched() = %d after the edit, want %d", got, tt.watched)
+			}
+			file, sentinel := filepath.Join(dir, tt.file), filepath.Join(dir, "src", "main.go")
+			writeFile(t, file, "2")
+			writeFile(t, sentinel, "2")
+			// Events come in order: a change to file is in a batch by sentinel's.
+			want := []string{sentinel}
+			if tt.counts {
+				want = append(want, file)
+			}
+			if all := seen(collect(t, w, sentinel)); !sameSet(all, want) {
+				t.Fatalf("changes = %v, want %v", all, want)
+			}
+		})
+	}
+}
+
 // failingOps returns system calls whose inotify_add_watch fails with
 // ENOSPC after the first allowed calls, and max_user_watches 8192.
 func failingOps(allowed int64) sysOps {

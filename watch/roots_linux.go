@@ -1,12 +1,14 @@
 package watch
 
 // Linux: keeping each root watched while folders above it come and go,
-// and after an overflow lost the events that said so.
+// after an overflow lost the events that said so, and keeping the watches
+// in line with the .gitignore files as they are edited.
 
 import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -55,11 +57,12 @@ func (n *inotify) settle(ctx context.Context, root string, report bool) error {
 	return n.walk(ctx, root, report)
 }
 
-// settleBelow settles every root below dir, which appeared or went away.
-func (n *inotify) settleBelow(dir string) {
+// settleBelow settles every root below dir, which appeared or went away,
+// or lost its watches; report is settle's.
+func (n *inotify) settleBelow(dir string, report bool) {
 	for _, r := range n.cfg.roots {
 		if r != dir && within(r, dir) {
-			if err := n.settle(n.cfg.ctx, r, true); err != nil {
+			if err := n.settle(n.cfg.ctx, r, report); err != nil {
 				n.warn(err)
 			}
 		}
@@ -98,5 +101,25 @@ func (n *inotify) resync() {
 		if err := n.settle(n.cfg.ctx, r, false); err != nil {
 			n.warn(err)
 		}
+	}
+}
+
+// recheck brings the watches below dir in line with dir's .gitignore, which
+// was written, created, removed or renamed: ignored() trusts that a watched
+// folder's own folders are not ignored, and walk never enters an ignored
+// one. The folders below dir that are ignored now lose their watches, with
+// their trees (a root below one is settled again, as at start, without
+// reporting it), and the ones no longer ignored are walked. Nothing is
+// reported: the files in them did not change. Roots are watched whatever
+// the rules say, as at start.
+func (n *inotify) recheck(dir string) {
+	for p, d := range n.byPath {
+		if d.only == nil && p != dir && within(p, dir) && !slices.Contains(n.cfg.roots, p) && n.cfg.ign.ignored(p, true) {
+			n.unwatchTree(p)
+			n.settleBelow(p, false)
+		}
+	}
+	if err := n.walk(n.cfg.ctx, dir, false); err != nil {
+		n.warn(err)
 	}
 }
