@@ -391,13 +391,13 @@ func (r *Runner) waitDeps(n *node) error {
 		case <-r.stopping:
 			return context.Canceled
 		}
-		select {
-		case <-d.ready:
-		case <-d.downed:
-			return fmt.Errorf("%w: %s ended before it was ready, and its restart policy leaves it down", ErrDepFailed, d.t.Name)
-		default:
-			return fmt.Errorf("%w: %s", ErrDepFailed, d.t.Name)
+		if closed(d.ready) { // first: a service started again by hand is ready and downed
+			continue
 		}
+		if closed(d.downed) {
+			return fmt.Errorf("%w: %s ended before it was ready, and its restart policy leaves it down", ErrDepFailed, d.t.Name)
+		}
+		return fmt.Errorf("%w: %s", ErrDepFailed, d.t.Name)
 	}
 	return nil
 }
@@ -485,8 +485,8 @@ const (
 
 // awaitElsewhere waits until service n, which procman pid supervises, is
 // ready (every replica), as the state file says: a run's task that
-// depends on it must not start before it, and during a restart's backoff
-// the service is not running yet is still the other procman's. The
+// depends on it must not start before it, and a service between two
+// starts (a restart's backoff) is still the other procman's to start. The
 // supervisor writes its state within 25 ms of a change; no other event
 // tells this process.
 func (r *Runner) awaitElsewhere(n *node, pid int) error {
