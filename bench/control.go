@@ -180,7 +180,7 @@ func (e *env) restartWebRow(ctx context.Context, name, dir, none string, s *sink
 	for i := range n {
 		err := inTurn(i,
 			func() error {
-				k, err := fc.restart(ctx)
+				k, err := fc.roll(ctx) // one child: kill, start, its report
 				if err != nil {
 					return fmt.Errorf("floor: %w", err)
 				}
@@ -260,23 +260,6 @@ func (e *env) startFloorChild(ctx context.Context, dir string, n int) (*floorChi
 		}
 	}
 	return fc, nil
-}
-
-// restart kills the first child's group, reaps it and starts the child
-// again: the time from the kill to the new child's report.
-func (fc *floorChild) restart(ctx context.Context) (time.Duration, error) {
-	t0 := time.Now()
-	stopGroup(fc.cmds[0])
-	cmd, err := fc.e.startChild(fc.s.path)
-	if err != nil {
-		return 0, err
-	}
-	fc.cmds[0] = cmd
-	st, err := fc.s.next(ctx, 10*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	return st.at.Sub(t0), nil
 }
 
 // roll restarts every child in turn, as procman's rolling restart of

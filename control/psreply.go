@@ -76,30 +76,15 @@ func (r *jsonReader) task() Task {
 		case "restarts":
 			t.Restarts = r.integer()
 		case "pid":
-			if !r.null() {
-				pid := r.integer()
-				t.PID = &pid
-			}
+			t.PID = orNull(r, r.integer)
 		case "last_exit":
-			if !r.null() {
-				code := r.integer()
-				t.LastExit = &code
-			}
+			t.LastExit = orNull(r, r.integer)
 		case "cpu":
-			if !r.null() {
-				cpu := r.float()
-				t.CPU = &cpu
-			}
+			t.CPU = orNull(r, r.float)
 		case "rss":
-			if !r.null() {
-				rss := uint64(r.integer())
-				t.RSS = &rss
-			}
+			t.RSS = orNull(r, func() uint64 { return uint64(r.integer()) })
 		case "started":
-			if !r.null() {
-				at := r.time()
-				t.Started = &at
-			}
+			t.Started = orNull(r, r.time)
 		case "since":
 			if !r.null() {
 				t.Since = r.time()
@@ -161,6 +146,15 @@ func (r *jsonReader) word(w string) bool {
 
 // null takes a null if one is next.
 func (r *jsonReader) null() bool { return r.word("null") }
+
+// orNull reads a value with read, or null: nil.
+func orNull[T any](r *jsonReader, read func() T) *T {
+	if r.null() {
+		return nil
+	}
+	v := read()
+	return &v
+}
 
 // boolean reads true or false.
 func (r *jsonReader) boolean() bool {

@@ -245,7 +245,8 @@ func exitCode(ws syscall.WaitStatus, err error) int {
 
 // stop ends the process group: the stop signal, up to the stop timeout for
 // the leader and the group to exit, then SIGKILL. It returns when the group
-// is gone and the output drained, or ctx is done (then it SIGKILLs at once).
+// is gone and the output drained, or, once ctx is done (then it SIGKILLs at
+// once), when the group is gone.
 func (p *process) stop(ctx context.Context) {
 	p.signalStop()
 	timer := time.NewTimer(p.stopTimeout)
